@@ -129,6 +129,9 @@ func (c *Contents) describe() string {
 // PKCS#12 files are kept locked. Errors are *FileError values naming name.
 func Decode(name string, data []byte) (*Contents, error) {
 	c := &Contents{Name: name}
+	// Windows editors start UTF-8 files with a byte order mark, which would hide the
+	// first BEGIN line from encoding/pem.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var err error
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
@@ -157,6 +160,9 @@ func emptyError(name string, data []byte) error {
 }
 
 func junkError(data []byte) error {
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return errors.New("the file is UTF-16 text (as Windows Notepad saves \"Unicode\"); save it as UTF-8 or ANSI")
+	}
 	if !isText(data) {
 		n := min(len(data), 8)
 		return fmt.Errorf("neither PEM nor DER: found %d bytes of binary data starting with % x", len(data), data[:n])
@@ -394,12 +400,10 @@ func decodeDERItem(name string, der []byte) (*Item, error) {
 		it.Certificates, it.CRLs, err = parsePKCS7(name, der, false)
 		return it, err
 	}
-	certErr := error(nil)
-	if cert, err := x509.ParseCertificate(der); err == nil {
+	cert, certErr := x509.ParseCertificate(der)
+	if certErr == nil {
 		it.Kind, it.what, it.Certificate = KindCertificate, "certificate", cert
 		return it, nil
-	} else {
-		certErr = err
 	}
 	if csr, err := x509.ParseCertificateRequest(der); err == nil {
 		it.Kind, it.what, it.Request = KindCSR, "certificate request", csr

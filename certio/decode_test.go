@@ -136,6 +136,13 @@ func TestDecodeContents(t *testing.T) {
 			t.Fatalf("warnings = %v", c.Warnings)
 		}
 	})
+	t.Run("Windows line endings and byte order mark", func(t *testing.T) {
+		crlf := bytes.ReplaceAll(readFixture(t, "chain.pem"), []byte("\n"), []byte("\r\n"))
+		c, err := Decode("chain.pem", slices.Concat([]byte("\xef\xbb\xbf"), crlf))
+		if err != nil || len(c.Certificates()) != 2 {
+			t.Fatalf("got %v", err)
+		}
+	})
 	t.Run("line numbers of PEM blocks", func(t *testing.T) {
 		c, err := Decode("leaf.text.pem", readFixture(t, "leaf.text.pem"))
 		if err != nil {
@@ -200,6 +207,8 @@ func TestLoaderErrorsNameTheFileAndWhatWasFound(t *testing.T) {
 			`zero.pem: no PEM block found in this text (it starts "0 is not DER")`},
 		{"bare.b64", []byte("MIIBszCCAVmgAwIBAgIUQ\nAAAA==\n"), loadCerts,
 			"bare.b64: found base64 text without the PEM BEGIN and END lines around it"},
+		{"utf16.pem", []byte("\xff\xfe-\x00-\x00"), loadCerts,
+			`utf16.pem: the file is UTF-16 text (as Windows Notepad saves "Unicode"); save it as UTF-8 or ANSI`},
 		{"junk.bin", []byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0}, loadCerts,
 			"junk.bin: neither PEM nor DER: found 10 bytes of binary data starting with 7f 45 4c 46 02 01 01 00"},
 		{"cut.pem", leafPEM[:len(leafPEM)/2], loadCerts,

@@ -15,7 +15,8 @@ var (
 	ErrExists = errors.New("already exists")
 )
 
-// FileError ties an error to the file (or "-" for standard input or output) it concerns.
+// FileError ties an error to the file it concerns; Path is as the caller gave it, "-"
+// standing for standard input.
 type FileError struct {
 	Path string
 	Err  error
@@ -56,9 +57,9 @@ func Hint(err error) string {
 
 // Warning is something a caller should tell the user although the input was read.
 type Warning struct {
-	Path    string
-	Message string
-	Hint    string // what to do about it; may be empty
+	Path    string `json:"path"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"` // what to do about it
 }
 
 func (w Warning) String() string { return DisplayName(w.Path) + ": " + w.Message }
@@ -70,15 +71,6 @@ func DisplayName(path string) string {
 		return "stdin"
 	}
 	return path
-}
-
-// fileErr wraps err for path unless it already names a file.
-func fileErr(path string, err error) error {
-	var fe *FileError
-	if err == nil || errors.As(err, &fe) {
-		return err
-	}
-	return &FileError{Path: path, Err: err}
 }
 
 // article returns phrase prefixed by "a" or "an", reading upper-case acronyms letter by letter.

@@ -90,8 +90,11 @@ func KeyMatches(cert *x509.Certificate, key crypto.PublicKey) bool {
 	if s, ok := key.(crypto.Signer); ok {
 		key = s.Public()
 	}
+	if cert == nil || key == nil {
+		return false
+	}
 	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && key != nil && pub.Equal(key)
+	return ok && pub.Equal(key)
 }
 
 // MarshalPrivateKeyPEM encodes key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block.

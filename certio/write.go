@@ -24,8 +24,8 @@ type WriteOptions struct {
 
 // WriteResult says where WriteFile put things.
 type WriteResult struct {
-	Path   string
-	Backup string // the name the replaced file was kept under, when Force replaced one
+	Path   string `json:"path"`
+	Backup string `json:"backup,omitempty"` // the name the replaced file was kept under, when Force replaced one
 }
 
 // WriteFile writes data to path ("-" writes opt.Stdout) without ever replacing a file
@@ -35,16 +35,16 @@ type WriteResult struct {
 // silently replace it. With Force, an existing file is first linked to
 // NAME.YYYYMMDDTHHMMSSZ.bak (UTC, from opt.Now; a counter is added rather than
 // overwriting an older backup) and the temporary file is renamed over it. No temporary
-// file is left behind on any error. Errors are *FileError values; an existing file
-// gives one wrapping ErrExists.
+// file is left behind on any error. Errors about files are *FileError values; an
+// existing file gives one wrapping ErrExists.
 func WriteFile(path string, data []byte, opt WriteOptions) (WriteResult, error) {
 	res := WriteResult{Path: path}
 	if path == "-" {
 		if opt.Stdout == nil {
-			return res, &FileError{Path: path, Err: errors.New("standard output is not available here")}
+			return res, errors.New("stdout: standard output is not available here")
 		}
 		if _, err := opt.Stdout.Write(data); err != nil {
-			return res, &FileError{Path: path, Err: fmt.Errorf("cannot write: %w", err)}
+			return res, fmt.Errorf("stdout: cannot write: %w", err)
 		}
 		return res, nil
 	}
