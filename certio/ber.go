@@ -51,23 +51,26 @@ func readHeader(b []byte) (header, error) {
 		for _, c := range b[h.hlen : h.hlen+n] {
 			h.clen = h.clen<<8 | int(c)
 		}
+		if h.clen < 0 { // overflowed a 32-bit int
+			return h, errors.New("length too large")
+		}
 		h.hlen += n
 	}
 	return h, nil
 }
 
-// content returns the content octets of the element at the start of b and the bytes
-// after it. An indefinite or truncated element runs to the end of b, which is enough
-// to peek at its first children.
-func content(b []byte) (inner, rest []byte, ok bool) {
+// content returns the content octets of the element at the start of b. An
+// indefinite or truncated element runs to the end of b, which is enough to peek at
+// its first children.
+func content(b []byte) ([]byte, bool) {
 	h, err := readHeader(b)
-	if err != nil {
-		return nil, nil, false
+	switch {
+	case err != nil:
+		return nil, false
+	case h.indefinite || h.end() > len(b):
+		return b[h.hlen:], true
 	}
-	if h.indefinite || h.end() > len(b) {
-		return b[h.hlen:], nil, true
-	}
-	return b[h.hlen:h.end()], b[h.end():], true
+	return b[h.hlen:h.end()], true
 }
 
 // DER encodings of the object identifiers the peeking functions compare.
@@ -82,7 +85,7 @@ func isPKCS7(b []byte) bool {
 	if len(b) == 0 || b[0] != 0x30 {
 		return false
 	}
-	inner, _, ok := content(b)
+	inner, ok := content(b)
 	return ok && len(inner) > len(derPKCS7Prefix) && bytes.HasPrefix(inner, derPKCS7Prefix)
 }
 
@@ -92,7 +95,7 @@ func isPKCS12(b []byte) bool {
 	if len(b) == 0 || b[0] != 0x30 {
 		return false
 	}
-	inner, _, ok := content(b)
+	inner, ok := content(b)
 	if !ok || !bytes.HasPrefix(inner, derVersion3) {
 		return false
 	}

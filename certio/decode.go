@@ -274,7 +274,7 @@ func (c *Contents) addPEM(b *pem.Block, line int) error {
 			break
 		}
 		it.Kind = KindPrivateKey
-		it.Key, err = parsePrivateKey(b.Type, b.Bytes)
+		it.Key, _, err = parsePrivateKey(b.Type, b.Bytes)
 	case "ENCRYPTED PRIVATE KEY":
 		it.Kind = KindEncryptedKey
 		_, err = parseEncryptedPKCS8(b.Bytes)
@@ -313,27 +313,43 @@ func (c *Contents) trustedCertificate(it *Item) error {
 	if len(aux) > 0 {
 		c.Warnings = append(c.Warnings, Warning{Path: c.Name,
 			Message: fmt.Sprintf("the TRUSTED CERTIFICATE block at line %d carries OpenSSL trust settings, which are ignored", it.Line),
-			Hint:    "convert it to a plain certificate if those settings matter: openssl x509 -in FILE -out FILE.pem"})
+			Hint: fmt.Sprintf("see them under \"Trusted Uses\" and \"Rejected Uses\" in: openssl x509 -in %s -noout -text",
+				shellArg(c.Name))})
 	}
 	return nil
 }
 
-// parsePrivateKey reads an unencrypted key in the encoding its PEM type names.
-func parsePrivateKey(typ string, der []byte) (crypto.Signer, error) {
-	var key any
-	var err error
-	switch typ {
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(der)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(der)
-	default:
-		key, err = x509.ParsePKCS8PrivateKey(der)
+// keyFormats are the unencrypted private key encodings, with their PEM types.
+var keyFormats = []struct {
+	block, what string
+	parse       func([]byte) (any, error)
+}{
+	{"PRIVATE KEY", "PKCS#8 private key", x509.ParsePKCS8PrivateKey},
+	{"RSA PRIVATE KEY", "PKCS#1 RSA private key", func(b []byte) (any, error) { return x509.ParsePKCS1PrivateKey(b) }},
+	{"EC PRIVATE KEY", "SEC1 EC private key", func(b []byte) (any, error) { return x509.ParseECPrivateKey(b) }},
+}
+
+// parsePrivateKey reads an unencrypted key, trying the encoding its PEM type names
+// first ("" for DER) and then the others, since mislabelled blocks exist and the key
+// inside is what matters. It returns the encoding found, or "" when none parses.
+func parsePrivateKey(typ string, der []byte) (crypto.Signer, string, error) {
+	var firstErr error
+	for _, labelled := range []bool{true, false} {
+		for _, f := range keyFormats {
+			if (f.block == typ) != labelled {
+				continue
+			}
+			key, err := f.parse(der)
+			if err == nil {
+				signer, err := asSigner(key)
+				return signer, f.what, err
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return asSigner(key)
+	return nil, "", firstErr
 }
 
 // asSigner rejects keys that cannot sign (X25519), which nothing in a PKI can use.
@@ -413,19 +429,9 @@ func decodeDERItem(name string, der []byte) (*Item, error) {
 		it.Kind, it.what, it.CRL = KindCRL, "CRL", crl
 		return it, nil
 	}
-	for _, f := range []struct {
-		what  string
-		parse func([]byte) (any, error)
-	}{
-		{"PKCS#8 private key", x509.ParsePKCS8PrivateKey},
-		{"PKCS#1 RSA private key", func(b []byte) (any, error) { return x509.ParsePKCS1PrivateKey(b) }},
-		{"SEC1 EC private key", func(b []byte) (any, error) { return x509.ParseECPrivateKey(b) }},
-	} {
-		if key, err := f.parse(der); err == nil {
-			it.Kind, it.what = KindPrivateKey, f.what
-			it.Key, err = asSigner(key)
-			return it, err
-		}
+	if key, what, err := parsePrivateKey("", der); what != "" {
+		it.Kind, it.what, it.Key = KindPrivateKey, what, key
+		return it, err
 	}
 	if epki, err := parseEncryptedPKCS8(der); err == nil && isPBEAlgorithm(epki.Algorithm.Algorithm) {
 		it.Kind, it.what = KindEncryptedKey, "encrypted PKCS#8 private key"

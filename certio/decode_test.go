@@ -143,6 +143,13 @@ func TestDecodeContents(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+	t.Run("mislabelled key block", func(t *testing.T) {
+		pkcs8 := bytes.ReplaceAll(readFixture(t, "leaf.key"), []byte("PRIVATE KEY"), []byte("RSA PRIVATE KEY"))
+		c, err := Decode("k.pem", pkcs8)
+		if err != nil || c.Items[0].Key == nil {
+			t.Fatalf("got %v", err)
+		}
+	})
 	t.Run("line numbers of PEM blocks", func(t *testing.T) {
 		c, err := Decode("leaf.text.pem", readFixture(t, "leaf.text.pem"))
 		if err != nil {

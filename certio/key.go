@@ -77,11 +77,11 @@ func decryptLegacy(b *pem.Block, pass []byte) (crypto.Signer, error) {
 	case err != nil:
 		return nil, fmt.Errorf("malformed legacy-encrypted key: %w", err)
 	}
-	key, err := parsePrivateKey(b.Type, der)
-	if err != nil {
+	key, what, err := parsePrivateKey(b.Type, der)
+	if what == "" {
 		return nil, ErrWrongPassphrase
 	}
-	return key, nil
+	return key, err
 }
 
 // KeyMatches reports whether key, a public key or a crypto.Signer, is the key pair of
