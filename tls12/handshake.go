@@ -1,0 +1,302 @@
+package tls12
+
+import (
+	"crypto/ecdh"
+	"crypto/subtle"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// maxHandshakeLen bounds a handshake message; the largest real ones are
+// certificate chains and CertificateRequests listing many CAs.
+const maxHandshakeLen = 1 << 17
+
+// handshake is the state of one handshake in either role.
+type handshake struct {
+	c *Conn
+	// step names what the handshake is doing, for HandshakeError.
+	step string
+	// transcript is every handshake message so far, headers included, except
+	// HelloRequest (RFC 5246 §7.4.1.1); the suite's hash is known only after
+	// ServerHello, so the bytes are kept rather than a running hash.
+	transcript   []byte
+	pending      []byte
+	suite        *cipherSuite
+	clientRandom []byte
+	serverRandom []byte
+	master       []byte
+	state        ConnectionState
+}
+
+func (hs *handshake) at(step string) { hs.step = step }
+
+// publish makes the state so far visible to ConnectionState.
+func (hs *handshake) publish() { hs.c.setState(hs.state) }
+
+// send queues a handshake message for the next flush.
+func (hs *handshake) send(m handshakeMessage) error {
+	raw, err := marshalMessage(m)
+	if err != nil {
+		return alertf(AlertInternalError, "%w", err)
+	}
+	hs.c.traceMessage(Sent, raw, m)
+	hs.transcript = append(hs.transcript, raw...)
+	hs.pending = append(hs.pending, raw...)
+	return nil
+}
+
+// queue turns pending handshake messages into records; several messages
+// share a record and a long one spans several.
+func (hs *handshake) queue() error {
+	if len(hs.pending) == 0 {
+		return nil
+	}
+	err := hs.c.appendRecords(recordHandshake, hs.pending)
+	hs.pending = nil
+	return err
+}
+
+// flush sends the flight built so far in one write.
+func (hs *handshake) flush() error {
+	if err := hs.queue(); err != nil {
+		return err
+	}
+	return hs.c.flush()
+}
+
+// sendChangeCipherSpec switches the writing side to the new keys.
+func (hs *handshake) sendChangeCipherSpec() error {
+	if err := hs.queue(); err != nil {
+		return err
+	}
+	hs.c.traceChangeCipherSpec(Sent)
+	if err := hs.c.appendRecords(recordChangeCipherSpec, []byte{1}); err != nil {
+		return err
+	}
+	return hs.c.out.changeCipher()
+}
+
+// read returns the next handshake message, which must be of a wanted type,
+// and adds it to the transcript.
+func (hs *handshake) read(want ...handshakeType) (handshakeMessage, error) {
+	c := hs.c
+	for {
+		raw, err := c.readHandshakeBytes()
+		if err != nil {
+			return nil, err
+		}
+		m, perr := parseMessage(raw)
+		c.traceMessage(Received, raw, m)
+		t := handshakeType(raw[0])
+		if t == typeHelloRequest && c.isClient && perr == nil {
+			// RFC 5246 §7.4.1.1: ignored while negotiating.
+			continue
+		}
+		if !slices.Contains(want, t) {
+			return nil, alertf(AlertUnexpectedMessage, "received %s, expected %s", t, joinMap(want, handshakeType.String))
+		}
+		if perr != nil {
+			return nil, alertf(AlertDecodeError, "%w", perr)
+		}
+		hs.transcript = append(hs.transcript, raw...)
+		return m, nil
+	}
+}
+
+// readHandshakeBytes returns the next whole handshake message, reassembled
+// from as many records as it spans. The caller holds c.in.
+func (c *Conn) readHandshakeBytes() ([]byte, error) {
+	for {
+		raw, ok, err := c.nextBufferedMessage()
+		if err != nil || ok {
+			return raw, err
+		}
+		typ, body, err := c.readRecord()
+		if err != nil {
+			return nil, err
+		}
+		switch typ {
+		case recordHandshake:
+			if len(body) == 0 {
+				return nil, alertf(AlertUnexpectedMessage, "empty handshake record")
+			}
+			c.hsIn = append(c.hsIn, body...)
+		case recordAlert:
+			if err := c.handleAlert(body); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, alertf(AlertUnexpectedMessage, "%s record where a handshake message was expected", typ)
+		}
+	}
+}
+
+// nextBufferedMessage cuts one whole message off c.hsIn, if there is one.
+func (c *Conn) nextBufferedMessage() ([]byte, bool, error) {
+	if len(c.hsIn) < 4 {
+		return nil, false, nil
+	}
+	n := int(c.hsIn[1])<<16 | int(c.hsIn[2])<<8 | int(c.hsIn[3])
+	if n > maxHandshakeLen {
+		return nil, false, alertf(AlertIllegalParameter, "%s of %d bytes exceeds the %d limit", handshakeType(c.hsIn[0]), n, maxHandshakeLen)
+	}
+	if len(c.hsIn) < 4+n {
+		return nil, false, nil
+	}
+	raw := c.hsIn[: 4+n : 4+n]
+	c.hsIn = c.hsIn[4+n:]
+	return raw, true, nil
+}
+
+// readChangeCipherSpec waits for the peer's ChangeCipherSpec and switches
+// the reading side to the new keys.
+func (hs *handshake) readChangeCipherSpec() error {
+	c := hs.c
+	for {
+		// A handshake message must not straddle a key change.
+		if len(c.hsIn) > 0 {
+			return alertf(AlertUnexpectedMessage, "received %s, expected ChangeCipherSpec", handshakeType(c.hsIn[0]))
+		}
+		typ, body, err := c.readRecord()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case recordChangeCipherSpec:
+			if len(body) != 1 || body[0] != 1 {
+				return alertf(AlertDecodeError, "malformed ChangeCipherSpec")
+			}
+			c.traceChangeCipherSpec(Received)
+			return c.in.changeCipher()
+		case recordAlert:
+			if err := c.handleAlert(body); err != nil {
+				return err
+			}
+		case recordHandshake:
+			if len(body) == 0 {
+				return alertf(AlertUnexpectedMessage, "empty handshake record")
+			}
+			c.hsIn = append(c.hsIn, body...)
+		default:
+			return alertf(AlertUnexpectedMessage, "%s record where ChangeCipherSpec was expected", typ)
+		}
+	}
+}
+
+// establishKeys computes the master secret from the ECDHE shared secret and
+// readies both directions' ciphers for ChangeCipherSpec.
+func (hs *handshake) establishKeys(preMaster []byte) error {
+	s := hs.suite
+	hs.master = masterSecret(s, preMaster, hs.clientRandom, hs.serverRandom, hs.transcript, hs.state.ExtendedMasterSecret)
+	if w := hs.c.config.KeyLogWriter; w != nil {
+		if _, err := fmt.Fprintf(w, "CLIENT_RANDOM %x %x\n", hs.clientRandom, hs.master); err != nil {
+			return alertf(AlertInternalError, "writing key log: %w", err)
+		}
+	}
+	kb := deriveKeys(s, hs.master, hs.clientRandom, hs.serverRandom)
+	etm := hs.state.EncryptThenMAC
+	client, err := s.newCipher(s, kb.clientKey, kb.clientMAC, kb.clientIV, etm)
+	if err != nil {
+		return alertf(AlertInternalError, "%w", err)
+	}
+	server, err := s.newCipher(s, kb.serverKey, kb.serverMAC, kb.serverIV, etm)
+	if err != nil {
+		return alertf(AlertInternalError, "%w", err)
+	}
+	if hs.c.isClient {
+		hs.c.out.pending, hs.c.in.pending = client, server
+	} else {
+		hs.c.out.pending, hs.c.in.pending = server, client
+	}
+	return nil
+}
+
+// sendFinished sends ChangeCipherSpec and Finished and flushes the flight.
+func (hs *handshake) sendFinished(label string) error {
+	hs.at("sending ChangeCipherSpec")
+	if err := hs.sendChangeCipherSpec(); err != nil {
+		return err
+	}
+	hs.at("sending Finished")
+	if err := hs.send(&finishedMsg{verifyData: finishedData(hs.suite, hs.master, label, hs.transcript)}); err != nil {
+		return err
+	}
+	return hs.flush()
+}
+
+// readFinished reads the peer's ChangeCipherSpec and Finished and checks
+// that the peer saw the same handshake.
+func (hs *handshake) readFinished(label string) error {
+	hs.at("reading ChangeCipherSpec")
+	if err := hs.readChangeCipherSpec(); err != nil {
+		return err
+	}
+	hs.at("reading Finished")
+	want := finishedData(hs.suite, hs.master, label, hs.transcript)
+	m, err := hs.read(typeFinished)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(m.(*finishedMsg).verifyData, want) != 1 {
+		return alertf(AlertDecryptError, "peer's Finished does not match the handshake (different keys or a tampered handshake)")
+	}
+	return nil
+}
+
+// parseChain parses the peer's certificates; the engine needs the leaf's key
+// to check the peer's signatures, and VerifyPeer gets the whole chain.
+func parseChain(ders [][]byte) ([]*x509.Certificate, error) {
+	chain := make([]*x509.Certificate, 0, len(ders))
+	for i, der := range ders {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, alertf(AlertBadCertificate, "parsing peer certificate %d: %w", i, err)
+		}
+		chain = append(chain, cert)
+	}
+	return chain, nil
+}
+
+// verifyPeer runs the caller's certificate policy.
+func (hs *handshake) verifyPeer(chain []*x509.Certificate) error {
+	f := hs.c.config.VerifyPeer
+	if f == nil {
+		return nil
+	}
+	hs.at("verifying peer certificate")
+	if err := f(chain, hs.state); err != nil {
+		return &protocolError{alert: verifyAlert(err), err: err}
+	}
+	return nil
+}
+
+func verifyAlert(err error) AlertDescription {
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		return ve.Alert
+	}
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		return AlertUnknownCA
+	}
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Reason == x509.Expired {
+		return AlertCertificateExpired
+	}
+	return AlertBadCertificate
+}
+
+// ecdhShared completes ECDHE with the peer's public point.
+func ecdhShared(priv *ecdh.PrivateKey, point []byte) ([]byte, error) {
+	pub, err := priv.Curve().NewPublicKey(point)
+	if err != nil {
+		return nil, alertf(AlertIllegalParameter, "peer's ECDHE public key: %w", err)
+	}
+	shared, err := priv.ECDH(pub)
+	if err != nil {
+		return nil, alertf(AlertIllegalParameter, "ECDHE with the peer's public key: %w", err)
+	}
+	return shared, nil
+}
