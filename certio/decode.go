@@ -205,13 +205,14 @@ func isBase64(data []byte) bool {
 
 func (c *Contents) decodePEM(data []byte) error {
 	begin := []byte("-----BEGIN ")
+	line := 1 // counted incrementally: a CA bundle can hold thousands of blocks
 	for pos := 0; ; {
 		i := indexLineStart(data[pos:], begin)
 		if i < 0 {
 			break
 		}
 		start := pos + i
-		line := 1 + bytes.Count(data[:start], []byte("\n"))
+		line += bytes.Count(data[pos:start], []byte("\n"))
 		head, _, _ := bytes.Cut(data[start+len(begin):], []byte("\n"))
 		typ, ok := strings.CutSuffix(strings.TrimRight(string(head), "\r \t"), "-----")
 		if !ok {
@@ -231,6 +232,7 @@ func (c *Contents) decodePEM(data []byte) error {
 		if err := c.addPEM(block, line); err != nil {
 			return fmt.Errorf("the %s block at line %d: %w", typ, line, err)
 		}
+		line += bytes.Count(data[start:pos], []byte("\n"))
 	}
 	if len(c.Items) == 0 {
 		return errors.New("no PEM block found: \"-----BEGIN \" appears only inside a line")

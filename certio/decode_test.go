@@ -158,6 +158,14 @@ func TestDecodeContents(t *testing.T) {
 		if c.Items[0].Line < 10 {
 			t.Errorf("Line = %d, want the line after the text dump", c.Items[0].Line)
 		}
+		chain, err := Decode("chain.pem", readFixture(t, "chain.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1 + bytes.Count(readFixture(t, "leaf.pem"), []byte("\n"))
+		if chain.Items[0].Line != 1 || chain.Items[1].Line != want {
+			t.Errorf("lines = %d, %d; want 1, %d", chain.Items[0].Line, chain.Items[1].Line, want)
+		}
 	})
 }
 
@@ -407,4 +415,17 @@ func loadCRLs(l Loader, p string) error  { _, err := l.LoadCRLs(p); return err }
 func loadPKCS12(l Loader, p string) error {
 	_, err := l.LoadPKCS12(p, passphrase(secret))
 	return err
+}
+
+// BenchmarkDecodeBundle decodes a 2000-certificate PEM bundle, the size of a large
+// CA store, to show decoding stays linear in the number of blocks.
+func BenchmarkDecodeBundle(b *testing.B) {
+	bundle := bytes.Repeat(readFixture(b, "leaf.text.pem"), 2000)
+	b.SetBytes(int64(len(bundle)))
+	for b.Loop() {
+		c, err := Decode("bundle.pem", bundle)
+		if err != nil || len(c.Items) != 2000 {
+			b.Fatal(err)
+		}
+	}
 }

@@ -65,15 +65,18 @@ func (it *Item) UnlockPKCS12(pass Passphrase) (*PKCS12, error) {
 		return nil, &FileError{Path: it.source, Err: &UnexpectedError{Want: "a PKCS#12 file", Found: it.Describe()}}
 	}
 	p, err := openPFX(it.DER, "")
-	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+	if badPassword(err) {
 		secret, aerr := ask(pass, "the PKCS#12 file is password-protected")
 		if aerr != nil {
 			return nil, &FileError{Path: it.source, Err: aerr}
 		}
 		p, err = openPFX(it.DER, string(secret))
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-			err = fmt.Errorf("cannot open the PKCS#12 file: %w (its integrity check failed)", ErrWrongPassphrase)
-			return nil, &FileError{Path: it.source, Err: err}
+		if badPassword(err) {
+			why := "its integrity check failed"
+			if errors.Is(err, pkcs12.ErrDecryption) {
+				why = "its content does not decrypt"
+			}
+			return nil, &FileError{Path: it.source, Err: fmt.Errorf("cannot open the PKCS#12 file: %w (%s)", ErrWrongPassphrase, why)}
 		}
 	}
 	if err != nil {
@@ -85,7 +88,7 @@ func (it *Item) UnlockPKCS12(pass Passphrase) (*PKCS12, error) {
 func openPFX(der []byte, password string) (*PKCS12, error) {
 	key, first, rest, err := pkcs12.DecodeChain(der, password)
 	if err != nil {
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		if badPassword(err) {
 			return nil, err
 		}
 		// A truststore (certificates marked trusted, no key) is the other layout
@@ -108,6 +111,12 @@ func openPFX(der []byte, password string) (*PKCS12, error) {
 		}
 	}
 	return p, nil
+}
+
+// badPassword recognises go-pkcs12's two ways of saying the password is wrong: the
+// MAC does not verify, or (when the MAC used another password) a bag's padding is bad.
+func badPassword(err error) bool {
+	return errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption)
 }
 
 // pkcs12Error explains a PKCS#12 failure, naming BER and unsupported layouts with the
