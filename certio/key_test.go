@@ -172,7 +172,7 @@ func TestPBES1IsRefusedWithTheWayOut(t *testing.T) {
 	}
 	_, err := Loader{}.LoadPrivateKey(path, passphrase(secret))
 	var ue *UnsupportedError
-	if !errors.As(err, &ue) || err.Error() != (path+": the private key is encrypted with an obsolete scheme (PBES1 or PKCS#12 PBE, weak key derivation), OID 1.2.840.113549.1.12.1.3, which is not read; only PBES2 is") {
+	if !errors.As(err, &ue) || err.Error() != (path+": the private key is encrypted with an obsolete scheme (PBES1 or PKCS#12 PBE, weak key derivation), OID 1.2.840.113549.1.12.1.3, which is not supported; only PBES2 is") {
 		t.Fatalf("error = %v", err)
 	}
 	runHint(t, dir, Hint(err)+" -passin pass:"+secret+" -passout pass:"+secret, "")

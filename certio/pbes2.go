@@ -141,7 +141,7 @@ func parsePBES2(name string, alg pkix.AlgorithmIdentifier) (*pbes2, error) {
 			scheme = "an obsolete scheme (PBES1 or PKCS#12 PBE, weak key derivation)"
 		}
 		return nil, &UnsupportedError{
-			Reason: fmt.Sprintf("the private key is encrypted with %s, OID %s, which is not read; only PBES2 is", scheme, alg.Algorithm),
+			Reason: fmt.Sprintf("the private key is encrypted with %s, OID %s, which is not supported; only PBES2 is", scheme, alg.Algorithm),
 			Fix: fmt.Sprintf("re-encrypt it with PBES2: openssl pkcs8 -topk8 -v2 aes256 -iter %d -in %s -out %s",
 				encryptIterations, shellArg(name), derivedArg(name, ".p8")),
 		}
