@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -166,8 +167,19 @@ func (r *run) emit(status Status, v any, text func(io.Writer) error) error {
 }
 
 // version is set by the linker (-ldflags "-X ...commands.version=v1.2.3");
-// a build from source says "dev".
-var version = "dev"
+// otherwise the module version of `go install …@vX` is used, and a build
+// from a checkout says "dev".
+var version = ""
+
+func appVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
 
 // NewApp returns the command tree without running it, for the man page generator.
 func NewApp() *cli.App {
@@ -180,7 +192,7 @@ func (r *run) newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "diapason-cert",
 		Usage:                "certificates and mutual TLS for Diapason, the card-payment scheme of French hospitals",
-		Version:              version,
+		Version:              appVersion(),
 		Writer:               r.env.Stdout,
 		ErrWriter:            r.env.Stderr,
 		EnableBashCompletion: true,
