@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The built binary, not only the in-process runner: exit codes reach the
+// shell, and bash completion (which reads os.Args) works.
+func TestBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "diapason-cert")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	run := func(args ...string) (string, string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "NO_COLOR=1")
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	if out, _, code := run("--version"); code != 0 || !strings.HasPrefix(out, "diapason-cert version ") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+	if _, errOut, code := run("bogus"); code != 2 || !strings.Contains(errOut, `unknown command "bogus"`) {
+		t.Errorf("bogus: %d %q", code, errOut)
+	}
+	if _, _, code := run("--exit-codes", "nagios", "csr", "inspect", "/nonexistent"); code != 3 {
+		t.Errorf("nagios unknown: %d", code)
+	}
+	out, _, code := run("csr", "--generate-bash-completion")
+	if code != 0 || !strings.Contains(out, "psp-client") || !strings.Contains(out, "tpe-server") {
+		t.Errorf("completion: %d %q", code, out)
+	}
+}
