@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -114,7 +115,7 @@ func (c *Conn) Handshake(ctx context.Context) error {
 	}
 	var pe *protocolError
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.As(err, &pe) {
-		err = errors.Join(ctxErr, err)
+		err = fmt.Errorf("%w (%w)", ctxErr, err)
 	}
 	err = c.abortLocked(err)
 	var ae *AlertError

@@ -1,0 +1,262 @@
+package tls12
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/diapason-cert/diapason-cert/tls12/internal/testpeer"
+)
+
+// silentServer accepts connections and never answers.
+func silentServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestHandshakeContext(t *testing.T) {
+	t.Parallel()
+	addr := silentServer(t)
+	ccfg, _ := mutualConfigs(t)
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, context.DeadlineExceeded},
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := Client(conn, ccfg)
+			defer c.Close()
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			err = c.Handshake(ctx)
+			var he *HandshakeError
+			if !errors.Is(err, tc.want) || !errors.As(err, &he) || he.Step != "reading ServerHello" {
+				t.Fatalf("got %v", err)
+			}
+			if again := c.Handshake(context.Background()); again != err {
+				t.Errorf("second Handshake: %v", again)
+			}
+			if _, werr := c.Write([]byte("x")); werr != err {
+				t.Errorf("Write after failed handshake: %v", werr)
+			}
+		})
+	}
+}
+
+// TestDeadlineClearedAfterHandshake checks that the handshake's deadline
+// does not outlive it.
+func TestDeadlineClearedAfterHandshake(t *testing.T) {
+	t.Parallel()
+	ccfg, scfg := mutualConfigs(t)
+	a, b := tcpPair(t)
+	cc, sc := Client(a, ccfg), Server(b, scfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- sc.Handshake(ctx) }()
+	if err := cc.Handshake(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	<-ctx.Done()
+	time.Sleep(50 * time.Millisecond)
+	exchange(t, cc, sc)
+}
+
+func TestRenegotiationRefused(t *testing.T) {
+	t.Parallel()
+	for _, fromServer := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fromServer=%v", fromServer), func(t *testing.T) {
+			var clientLog, serverLog traceLog
+			ccfg, scfg := mutualConfigs(t)
+			ccfg.Trace, scfg.Trace = clientLog.add, serverLog.add
+			a, b := tcpPair(t)
+			cc, sc := Client(a, ccfg), Server(b, scfg)
+			if cerr, serr := handshakeBoth(t, cc, sc); cerr != nil || serr != nil {
+				t.Fatalf("client: %v\nserver: %v", cerr, serr)
+			}
+			asker, answerer, log := sc, cc, &clientLog
+			var ask handshakeMessage = &helloRequestMsg{}
+			if !fromServer {
+				asker, answerer, log = cc, sc, &serverLog
+				ask = sampleMessages()[1]
+			}
+			raw, _ := marshalMessage(ask)
+			asker.out.Lock()
+			if err := asker.appendRecords(recordHandshake, raw); err != nil {
+				t.Fatal(err)
+			}
+			asker.flush()
+			asker.out.Unlock()
+			if _, err := asker.Write([]byte("still here")); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 10)
+			if _, err := io.ReadFull(answerer, buf); err != nil || string(buf) != "still here" {
+				t.Fatalf("read %q: %v", buf, err)
+			}
+			if !slices.Contains(log.steps(), "sent Alert") || log.events[len(log.events)-1].Summary != "warning no_renegotiation" {
+				t.Errorf("no no_renegotiation warning in %v", log.steps())
+			}
+			// The asker ignores the warning and goes on.
+			if _, err := answerer.Write([]byte("ok")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(asker, buf[:2]); err != nil || string(buf[:2]) != "ok" {
+				t.Fatalf("asker read %q: %v", buf[:2], err)
+			}
+		})
+	}
+}
+
+func TestClientCertificateSelection(t *testing.T) {
+	t.Parallel()
+	pki := testpeer.NewPKI(t)
+	t.Run("by CA names", func(t *testing.T) {
+		ccfg, scfg := mutualConfigs(t)
+		ccfg.Certificates = []Certificate{credOf(pki.RogueClient), credOf(pki.Client)}
+		a, b := tcpPair(t)
+		cc, sc := Client(a, ccfg), Server(b, scfg)
+		if cerr, serr := handshakeBoth(t, cc, sc); cerr != nil || serr != nil {
+			t.Fatalf("client: %v\nserver: %v", cerr, serr)
+		}
+		if got := sc.ConnectionState().PeerCertificates[0]; !got.Equal(pki.Client.Chain[0]) {
+			t.Errorf("server got %s", got.Subject)
+		}
+	})
+	t.Run("callback declines", func(t *testing.T) {
+		ccfg, scfg := mutualConfigs(t)
+		var info *CertificateRequestInfo
+		ccfg.GetClientCertificate = func(i *CertificateRequestInfo) (*Certificate, error) {
+			info = i
+			return nil, nil
+		}
+		a, b := tcpPair(t)
+		cerr, serr := handshakeBoth(t, Client(a, ccfg), Server(b, scfg))
+		var ae *AlertError
+		if !errors.As(serr, &ae) || ae.Description != AlertHandshakeFailure || !errors.As(cerr, &ae) || ae.Sent {
+			t.Errorf("client: %v\nserver: %v", cerr, serr)
+		}
+		if info == nil || len(info.AcceptableCAs) != 1 || len(info.SignatureSchemes) == 0 {
+			t.Errorf("request info %+v", info)
+		}
+	})
+	t.Run("optional", func(t *testing.T) {
+		ccfg, scfg := mutualConfigs(t)
+		ccfg.Certificates = nil
+		scfg.ClientAuth = RequestClientCert
+		called := false
+		scfg.VerifyPeer = func(chain []*x509.Certificate, _ ConnectionState) error {
+			called = len(chain) == 0
+			return nil
+		}
+		a, b := tcpPair(t)
+		if cerr, serr := handshakeBoth(t, Client(a, ccfg), Server(b, scfg)); cerr != nil || serr != nil || !called {
+			t.Errorf("client: %v\nserver: %v\nVerifyPeer called with an empty chain: %v", cerr, serr, called)
+		}
+	})
+}
+
+func TestVerifyAlert(t *testing.T) {
+	for err, want := range map[error]AlertDescription{
+		&VerifyError{Alert: AlertCertificateRevoked, Err: errNoCert}:              AlertCertificateRevoked,
+		fmt.Errorf("chain: %w", x509.UnknownAuthorityError{}):                     AlertUnknownCA,
+		x509.CertificateInvalidError{Reason: x509.Expired}:                        AlertCertificateExpired,
+		x509.CertificateInvalidError{Reason: x509.NotAuthorizedToSign}:            AlertBadCertificate,
+		x509.HostnameError{Certificate: &x509.Certificate{}, Host: "gap.example"}: AlertBadCertificate,
+	} {
+		if got := verifyAlert(err); got != want {
+			t.Errorf("%v: %s, want %s", err, got, want)
+		}
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	pki := testpeer.NewPKI(t)
+	cert := credOf(pki.Server)
+	base := func() *clientHelloMsg {
+		return &clientHelloMsg{version: versionTLS12, random: seq(32, 1), compressions: []uint8{0},
+			cipherSuites: []uint16{0xC02F, 0xC027, 0xC028}, groups: []Group{P384, X25519}, sigSchemes: []SignatureScheme{PKCS1WithSHA384},
+			etm: true, ems: true, extensions: []uint16{35, 16, 43, 51, extEncryptThenMAC, extExtendedMasterSecret}}
+	}
+	run := func(cfg *Config, ch *clientHelloMsg) (*serverHelloMsg, *handshake, error) {
+		hs := &handshake{c: &Conn{config: cfg}}
+		suites, _ := cfg.suites()
+		groups, _ := cfg.groups()
+		sh, err := hs.negotiate(ch, suites, groups, &cert)
+		return sh, hs, err
+	}
+
+	sh, hs, err := run(&Config{}, base())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Server preference wins; only what was asked is answered.
+	if sh.cipherSuite != 0xC028 || hs.state.Group != X25519 || hs.state.ServerSignatureScheme != PKCS1WithSHA384 ||
+		!sh.etm || !sh.ems || sh.secureReneg || sh.pointFormats != nil || sh.serverNameAck {
+		t.Errorf("ServerHello %+v state %+v", sh, hs.state)
+	}
+	if raw, _ := marshalMessage(sh); len(raw) != 4+2+32+1+2+1+2+8 {
+		t.Errorf("ServerHello carries unasked extensions: %x", raw)
+	}
+
+	ch := base()
+	ch.version = 0x0304
+	ch.cipherSuites = append(ch.cipherSuites, scsvRenegotiation)
+	ch.pointFormats = []uint8{0}
+	if sh, _, err := run(&Config{DisableEncryptThenMAC: true, DisableEMS: true}, ch); err != nil || sh.version != versionTLS12 || !sh.secureReneg || sh.etm || sh.ems || len(sh.pointFormats) != 1 {
+		t.Errorf("SCSV, TLS 1.3 client, toggles: %+v, %v", sh, err)
+	}
+
+	for name, tc := range map[string]struct {
+		mut   func(*clientHelloMsg)
+		alert AlertDescription
+	}{
+		"TLS 1.1 client":     {func(c *clientHelloMsg) { c.version = 0x0302 }, AlertProtocolVersion},
+		"no common suite":    {func(c *clientHelloMsg) { c.cipherSuites = []uint16{0xC030} }, AlertHandshakeFailure},
+		"no common group":    {func(c *clientHelloMsg) { c.groups = []Group{25} }, AlertHandshakeFailure},
+		"no sha2 signature":  {func(c *clientHelloMsg) { c.sigSchemes = nil }, AlertHandshakeFailure},
+		"compressed only":    {func(c *clientHelloMsg) { c.compressions = []uint8{1} }, AlertIllegalParameter},
+		"renegotiation info": {func(c *clientHelloMsg) { c.secureReneg, c.renegInfo = true, seq(12, 1) }, AlertHandshakeFailure},
+	} {
+		ch := base()
+		tc.mut(ch)
+		if _, _, err := run(&Config{}, ch); alertOf(err) != tc.alert {
+			t.Errorf("%s: %v, want %s", name, err, tc.alert)
+		}
+	}
+}
