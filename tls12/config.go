@@ -79,7 +79,8 @@ type Config struct {
 	// Time stamps trace events; it defaults to time.Now.
 	Time func() time.Time
 	// Trace, if set, receives every handshake message, ChangeCipherSpec and
-	// alert sent or received, synchronously.
+	// alert sent or received, synchronously; a Read and a Close running at
+	// the same time may call it concurrently.
 	Trace func(TraceEvent)
 	// KeyLogWriter, if set, receives NSS key log lines (CLIENT_RANDOM) so
 	// that a capture of the connection can be decrypted.

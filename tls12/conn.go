@@ -68,7 +68,7 @@ type ConnectionState struct {
 	RequestedSignatureSchemes []SignatureScheme
 }
 
-// Client returns a client-side connection; config must not be nil.
+// Client returns a client-side connection; a nil config means defaults.
 func Client(conn net.Conn, config *Config) *Conn {
 	return newConn(conn, config, true)
 }
@@ -79,15 +79,20 @@ func Server(conn net.Conn, config *Config) *Conn {
 }
 
 func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
+	if config == nil {
+		config = &Config{}
+	}
 	return &Conn{conn: conn, br: bufio.NewReader(conn), config: config, isClient: isClient}
 }
 
 // lingerTimeout bounds the wait for the peer to close after a fatal alert.
 const lingerTimeout = time.Second
 
-// Handshake runs the handshake if it has not run yet. The context's deadline
-// and cancellation interrupt it. The error is a *HandshakeError, wrapping an
-// *AlertError when an alert was sent or received.
+// Handshake runs the handshake if it has not run yet; later calls return the
+// first result. The context's deadline and cancellation interrupt it (they
+// drive the connection's deadlines, which are cleared on return). The error
+// is a *HandshakeError, wrapping an *AlertError when an alert was sent or
+// received, and the context's error when it was interrupted.
 func (c *Conn) Handshake(ctx context.Context) error {
 	c.hsMu.Lock()
 	defer c.hsMu.Unlock()
@@ -116,6 +121,8 @@ func (c *Conn) Handshake(ctx context.Context) error {
 	var pe *protocolError
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.As(err, &pe) {
 		err = fmt.Errorf("%w (%w)", ctxErr, err)
+	} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("peer closed the connection without an alert: %w", err)
 	}
 	err = c.abortLocked(err)
 	var ae *AlertError
@@ -173,6 +180,11 @@ func (c *Conn) linger(ctx context.Context) {
 // abortLocked sends the alert a protocolError calls for and returns the
 // error the caller sees. The caller holds c.out.
 func (c *Conn) abortLocked(err error) error {
+	var ae *AlertError
+	if errors.As(err, &ae) && ae.Level == LevelFatal && c.out.err == nil {
+		// The connection is dead: no close_notify may follow.
+		c.out.err = err
+	}
 	var pe *protocolError
 	if !errors.As(err, &pe) {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,5 +259,31 @@ func TestNegotiate(t *testing.T) {
 		if _, _, err := run(&Config{}, ch); alertOf(err) != tc.alert {
 			t.Errorf("%s: %v, want %s", name, err, tc.alert)
 		}
+	}
+}
+
+// TestPeerNotTLS checks the errors a client gets from peers that close at
+// once or answer in plain HTTP.
+func TestPeerNotTLS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, reply, want string
+	}{
+		{"closes", "", "peer closed the connection without an alert: EOF"},
+		{"http", "HTTP/1.1 400 Bad Request\r\n\r\n", `peer does not speak TLS (first bytes "HTTP/")`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tcpPair(t)
+			go func() {
+				b.Read(make([]byte, 4096))
+				b.Write([]byte(tc.reply))
+				b.Close()
+			}()
+			err := Client(a, nil).Handshake(testContext(t))
+			var he *HandshakeError
+			if !errors.As(err, &he) || he.Step != "reading ServerHello" || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v", err)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -249,4 +250,88 @@ func TestOpenSSLClientRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenSSLRenegotiationRefused has s_client ask for renegotiation ("R"
+// on its stdin) and checks our server refuses with no_renegotiation.
+func TestOpenSSLRenegotiationRefused(t *testing.T) {
+	t.Parallel()
+	pki := testpeer.NewPKI(t)
+	_, cfg := mutualConfigs(t)
+	var log traceLog
+	cfg.Trace = log.add
+	addr, done := serveOnce(t, cfg, func(c *Conn) error {
+		_, err := c.Read(make([]byte, 10))
+		return err
+	})
+	args := slices.DeleteFunc(clientArgs(pki, &pki.Client, "ECDHE-RSA-AES256-SHA384"), func(a string) bool { return a == "-ign_eof" })
+	cli := testpeer.StartClient(t, addr, []byte("R\n"), args...)
+	var ae *AlertError
+	if err := <-done; !errors.As(err, &ae) || ae.Sent || ae.Description != AlertHandshakeFailure {
+		t.Errorf("server: %v", err)
+	}
+	cli.Wait()
+	if !strings.Contains(cli.Output(), "no renegotiation") {
+		t.Errorf("s_client did not report the refusal")
+	}
+	// After the handshake: the renegotiating ClientHello, our warning, and
+	// openssl's fatal alert; no close_notify after a fatal alert.
+	var tail []string
+	for _, e := range log.events[13:] {
+		tail = append(tail, e.Direction.String()+" "+e.Step+" "+e.Summary)
+	}
+	want := []string{"received ClientHello " + log.events[13].Summary, "sent Alert warning no_renegotiation", "received Alert fatal handshake_failure"}
+	if !slices.Equal(tail, want) {
+		t.Errorf("trace after the handshake: %q", tail)
+	}
+}
+
+// TestOpenSSLECDSAClientCertificate checks ECDSA CertificateVerify both
+// ways: a client key need not match the suite's RSA authentication.
+func TestOpenSSLECDSAClientCertificate(t *testing.T) {
+	t.Parallel()
+	pki := testpeer.NewPKI(t)
+	t.Run("our client", func(t *testing.T) {
+		t.Parallel()
+		srv := startOpenSSLServer(t, pki, "ECDHE-RSA-AES256-SHA384")
+		cfg, _ := mutualConfigs(t)
+		cfg.Certificates = []Certificate{credOf(pki.ECDSAClient)}
+		conn, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Client(conn, cfg)
+		defer c.Close()
+		if err := c.Handshake(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
+		if s := c.ConnectionState().ClientSignatureScheme; s != ECDSAWithSHA256 {
+			t.Errorf("CertificateVerify signed with %s", s)
+		}
+		c.Write([]byte("ecdsa\n"))
+		if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "asdce\n" {
+			t.Fatalf("read %q: %v", line, err)
+		}
+	})
+	t.Run("our server", func(t *testing.T) {
+		t.Parallel()
+		_, cfg := mutualConfigs(t)
+		states := make(chan ConnectionState, 1)
+		addr, done := serveOnce(t, cfg, func(c *Conn) error {
+			states <- c.ConnectionState()
+			_, err := c.Write([]byte("ecdsa ok\n"))
+			return err
+		})
+		cli := testpeer.StartClient(t, addr, nil, clientArgs(pki, &pki.ECDSAClient, "ECDHE-RSA-AES256-SHA384")...)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if st := <-states; st.ClientSignatureScheme != ECDSAWithSHA256 || !st.PeerCertificates[0].Equal(pki.ECDSAClient.Chain[0]) {
+			t.Errorf("state %+v", st)
+		}
+		cli.Wait()
+		if !strings.Contains(cli.Output(), "ecdsa ok") {
+			t.Errorf("s_client did not get the reply")
+		}
+	})
 }

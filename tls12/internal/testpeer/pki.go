@@ -2,6 +2,9 @@
 package testpeer
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -21,7 +24,7 @@ import (
 type Cred struct {
 	// Chain is the leaf then the intermediate.
 	Chain []*x509.Certificate
-	Key   *rsa.PrivateKey
+	Key   crypto.Signer
 	// CertFile holds the leaf, ChainFile the intermediate, KeyFile the key.
 	CertFile, ChainFile, KeyFile string
 }
@@ -39,6 +42,8 @@ type PKI struct {
 	ExpiredClient Cred
 	// RogueClient chains to RogueRoot, which nobody trusts.
 	RogueClient Cred
+	// ECDSAClient has a P-256 key, legal for a client even with ECDHE_RSA.
+	ECDSAClient Cred
 }
 
 // Roots returns a pool holding the trusted root.
@@ -64,10 +69,14 @@ func NewPKI(t testing.TB) *PKI {
 	p := *shared
 	dir := t.TempDir()
 	p.RootFile = writePEM(t, dir, "root.pem", "CERTIFICATE", p.Root.Raw)
-	for name, c := range map[string]*Cred{"server": &p.Server, "client": &p.Client, "expired": &p.ExpiredClient, "rogue": &p.RogueClient} {
+	for name, c := range map[string]*Cred{"server": &p.Server, "client": &p.Client, "expired": &p.ExpiredClient, "rogue": &p.RogueClient, "ecdsa": &p.ECDSAClient} {
 		c.CertFile = writePEM(t, dir, name+".pem", "CERTIFICATE", c.Chain[0].Raw)
 		c.ChainFile = writePEM(t, dir, name+"-chain.pem", "CERTIFICATE", c.Chain[1].Raw)
-		c.KeyFile = writePEM(t, dir, name+".key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(c.Key))
+		der, err := x509.MarshalPKCS8PrivateKey(c.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.KeyFile = writePEM(t, dir, name+".key", "PRIVATE KEY", der)
 	}
 	return &p
 }
@@ -97,6 +106,10 @@ func generate() *PKI {
 			return nil
 		}
 	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil
+	}
 	rootKey, interKey, serverKey, clientKey, rogueKey := keys[0], keys[1], keys[2], keys[3], keys[4]
 	now := time.Now()
 	valid := [2]time.Time{now.Add(-time.Hour), now.Add(365 * 24 * time.Hour)}
@@ -122,6 +135,7 @@ func generate() *PKI {
 		Client:        Cred{Chain: []*x509.Certificate{issue(clientTmpl(), valid, clientKey, inter, interKey), inter}, Key: clientKey},
 		ExpiredClient: Cred{Chain: []*x509.Certificate{issue(clientTmpl(), expired, clientKey, inter, interKey), inter}, Key: clientKey},
 		RogueClient:   Cred{Chain: []*x509.Certificate{issue(clientTmpl(), valid, clientKey, rogueInter, rogueKey), rogueInter}, Key: clientKey},
+		ECDSAClient:   Cred{Chain: []*x509.Certificate{issue(clientTmpl(), valid, ecKey, inter, interKey), inter}, Key: ecKey},
 	}
 }
 
@@ -129,7 +143,7 @@ var serial int64
 
 // issue signs tmpl with parentKey (self-signed when parent is nil); key is
 // the subject's key.
-func issue(tmpl *x509.Certificate, validity [2]time.Time, key *rsa.PrivateKey, parent *x509.Certificate, parentKey *rsa.PrivateKey) *x509.Certificate {
+func issue(tmpl *x509.Certificate, validity [2]time.Time, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
 	serial++
 	tmpl.SerialNumber = big.NewInt(serial)
 	tmpl.NotBefore, tmpl.NotAfter = validity[0], validity[1]
@@ -141,7 +155,7 @@ func issue(tmpl *x509.Certificate, validity [2]time.Time, key *rsa.PrivateKey, p
 	if parent == nil {
 		parent, parentKey = tmpl, key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
 	if err != nil {
 		panic(err)
 	}
