@@ -134,13 +134,13 @@ func (c *Conn) Handshake(ctx context.Context) error {
 	return c.hsErr
 }
 
-// watch applies ctx to the connection's deadlines until stop is called.
+// watch interrupts the connection's I/O when ctx is done, until stop is
+// called. It does not copy ctx's deadline onto the connection: the network
+// timer could fire before the context's, and the error would then not say
+// that the context expired.
 func (c *Conn) watch(ctx context.Context) (stop func()) {
 	if ctx.Done() == nil {
 		return func() {}
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(dl)
 	}
 	interrupted := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
