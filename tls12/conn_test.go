@@ -243,6 +243,12 @@ func TestNegotiate(t *testing.T) {
 		t.Errorf("SCSV, TLS 1.3 client, toggles: %+v, %v", sh, err)
 	}
 
+	ch = base()
+	ch.groups = nil
+	if sh, hs, err := run(&Config{}, ch); err != nil || hs.state.Group != P256 || sh.cipherSuite != 0xC028 {
+		t.Errorf("no supported_groups: %v, group %s", err, hs.state.Group)
+	}
+
 	for name, tc := range map[string]struct {
 		mut   func(*clientHelloMsg)
 		alert AlertDescription

@@ -121,8 +121,12 @@ func (hs *handshake) negotiate(ch *clientHelloMsg, suites []*cipherSuite, groups
 	if hs.suite == nil {
 		return nil, alertf(AlertHandshakeFailure, "no cipher suite in common: client offered %s", joinMap(ch.cipherSuites, CipherSuiteName))
 	}
-	// RFC 8422 §4: without supported_groups the client takes any curve.
+	// RFC 8422 §4: without supported_groups the client takes any curve; an
+	// old client that omits it most likely knows P-256.
 	group := groups[0]
+	if slices.Contains(groups, P256) {
+		group = P256
+	}
 	if ch.groups != nil {
 		i := slices.IndexFunc(groups, func(g Group) bool { return slices.Contains(ch.groups, g) })
 		if i < 0 {
@@ -135,6 +139,9 @@ func (hs *handshake) negotiate(ch *clientHelloMsg, suites []*cipherSuite, groups
 	}
 	// RFC 5246 §7.4.1.4.1: no signature_algorithms means SHA-1 only, which
 	// is not implemented.
+	if ch.sigSchemes == nil {
+		return nil, alertf(AlertHandshakeFailure, "client sent no signature_algorithms, which means SHA-1 signatures only; they are not implemented")
+	}
 	scheme, ok := pickScheme(ch.sigSchemes, cert.Key.Public())
 	if !ok {
 		return nil, alertf(AlertHandshakeFailure, "no signature scheme in common for an RSA key: client offered [%s]", joinMap(ch.sigSchemes, SignatureScheme.String))
