@@ -25,6 +25,13 @@ func (g Group) String() string {
 		return "secp384r1"
 	case X25519:
 		return "x25519"
+	// Groups peers offer that are not implemented, named for traces.
+	case 25:
+		return "secp521r1"
+	case 30:
+		return "x448"
+	case 4588:
+		return "X25519MLKEM768"
 	}
 	return fmt.Sprintf("group(%d)", uint16(g))
 }

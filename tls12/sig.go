@@ -61,9 +61,26 @@ var supportedSchemes = []SignatureScheme{
 	ECDSAWithSHA256, ECDSAWithSHA384, ECDSAWithSHA512,
 }
 
+// otherSchemeNames names schemes peers offer that are not implemented, so
+// that traces stay readable.
+var otherSchemeNames = map[SignatureScheme]string{
+	0x0201: "rsa_pkcs1_sha1",
+	0x0203: "ecdsa_sha1",
+	0x0301: "rsa_pkcs1_sha224",
+	0x0303: "ecdsa_sha224",
+	0x0807: "ed25519",
+	0x0808: "ed448",
+	0x0809: "rsa_pss_pss_sha256",
+	0x080A: "rsa_pss_pss_sha384",
+	0x080B: "rsa_pss_pss_sha512",
+}
+
 func (s SignatureScheme) String() string {
 	if i, ok := schemes[s]; ok {
 		return i.name
+	}
+	if n, ok := otherSchemeNames[s]; ok {
+		return n
 	}
 	return fmt.Sprintf("0x%04X", uint16(s))
 }

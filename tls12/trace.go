@@ -54,6 +54,13 @@ func (c *Conn) traceMessage(dir Direction, raw []byte, m handshakeMessage) {
 	if c.config.Trace == nil {
 		return
 	}
+	// A sent message is summarised from its wire form, which is what the
+	// peer sees; parsing also fills in the list of extensions.
+	if dir == Sent {
+		if pm, err := parseMessage(raw); err == nil {
+			m = pm
+		}
+	}
 	summary := "unparsable message"
 	if m != nil {
 		summary = m.summary()

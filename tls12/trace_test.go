@@ -102,6 +102,9 @@ func TestTraceMutualHandshake(t *testing.T) {
 	if s := clientLog.events[0].Summary; !strings.Contains(s, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384") || !strings.Contains(s, "server_name=localhost") {
 		t.Errorf("ClientHello summary %q", s)
 	}
+	if s := serverLog.events[1].Summary; !strings.Contains(s, "extensions=[ec_point_formats encrypt_then_mac extended_master_secret renegotiation_info]") {
+		t.Errorf("sent ServerHello summary %q", s)
+	}
 	if s := clientLog.events[4].Summary; !strings.Contains(s, "TEST AC RACINE") {
 		t.Errorf("CertificateRequest summary %q", s)
 	}
