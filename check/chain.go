@@ -209,7 +209,12 @@ func BuildChain(ctx context.Context, leaf *x509.Certificate, given []*x509.Certi
 // the builder's sources, checks every signature link and judges the result. now picks,
 // among equivalent issuers, one valid at that time.
 func (b *ChainBuilder) Build(ctx context.Context, leaf *x509.Certificate, given []*x509.Certificate, now time.Time) Chain {
-	st := &buildState{b: b, ctx: ctx, now: now, used: map[string]bool{string(leaf.Raw): true}}
+	return b.build(ctx, leaf, given, now, nil)
+}
+
+// build is Build for a leaf already inspected (pre), whose names and digest are reused.
+func (b *ChainBuilder) build(ctx context.Context, leaf *x509.Certificate, given []*x509.Certificate, now time.Time, pre *Certificate) Chain {
+	st := &buildState{b: b, ctx: ctx, now: now, pre: pre, used: map[string]bool{string(leaf.Raw): true}}
 	for _, g := range given {
 		if !st.used[string(g.Raw)] && !slices.ContainsFunc(st.given, func(c candidate) bool { return bytes.Equal(c.cert.Raw, g.Raw) }) {
 			st.given = append(st.given, candidate{g, SourceGiven, ""})
@@ -237,6 +242,7 @@ type buildState struct {
 	used    map[string]bool
 	chain   Chain
 	invalid bool
+	pre     *Certificate
 }
 
 func (st *buildState) note(slug string, level Level, format string, args ...any) {
@@ -306,6 +312,9 @@ func (st *buildState) build(leaf *x509.Certificate) {
 func (st *buildState) chainCert(c candidate) ChainCert {
 	if cc, ok := st.b.pool[c.cert]; ok && cc.Source == c.source {
 		return cc
+	}
+	if p := st.pre; p != nil && p.Cert == c.cert {
+		return ChainCert{Cert: c.cert, Subject: p.Subject, SHA256: p.SHA256, Source: c.source, Hierarchy: p.Hierarchy}
 	}
 	return newChainCert(c)
 }
@@ -479,7 +488,12 @@ func (b *ChainBuilder) fetchOnce(ctx context.Context, u string) ([]*x509.Certifi
 
 // missing ends an incomplete chain at c, whose issuer was not found.
 func (st *buildState) missing(c *x509.Certificate) {
-	m := &MissingCert{Subject: nameString(c.RawIssuer, c.Issuer.String())}
+	m := &MissingCert{}
+	if p := st.pre; p != nil && p.Cert == c {
+		m.Subject = p.Issuer
+	} else {
+		m.Subject = nameString(c.RawIssuer, c.Issuer.String())
+	}
 	if len(c.AuthorityKeyId) > 0 {
 		m.KeyID = diapason.Fingerprint(c.AuthorityKeyId)
 	}

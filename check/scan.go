@@ -1,0 +1,186 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// ScanOptions configure Scan.
+type ScanOptions struct {
+	// Workers is how many files are checked at once; 0 means GOMAXPROCS.
+	Workers int
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+}
+
+// Scan checks every path: a file, "-" for stdin, or a directory, scanned recursively.
+// In directories, entries whose name starts with a dot are skipped (.git and the like),
+// and symbolic links to directories are reported, not followed (no loops); a file that
+// cannot be read or is not certificate material is reported as skipped.
+//
+// Scan is a pipeline that holds a bounded number of files whatever their count: one
+// goroutine walks the paths, Workers goroutines check files and call prepare on each
+// report (render there what can be rendered in parallel), and the calling goroutine calls
+// emit with the prepared values in input order (the order of paths, then lexical order
+// within a directory) as soon as the next one is ready. It returns the first error of
+// emit, or ctx's error when ctx ends first.
+func Scan[T any](ctx context.Context, k *Checker, paths []string, opts ScanOptions,
+	prepare func(*FileReport) T, emit func(T) error) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// window bounds the files in flight: checked or being checked but not yet emitted.
+	// Enough to keep every worker busy while one slow file holds up the order.
+	window := 4 * workers
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type done struct {
+		seq int
+		v   T
+	}
+	jobs := make(chan scanJob)
+	results := make(chan done, window)
+	slots := make(chan struct{}, window)
+
+	go func() {
+		defer close(jobs)
+		seq := 0
+		send := func(j scanJob) bool {
+			select {
+			case slots <- struct{}{}:
+			case <-inner.Done():
+				return false
+			}
+			j.seq = seq
+			seq++
+			select {
+			case jobs <- j:
+				return true
+			case <-inner.Done():
+				return false
+			}
+		}
+		for _, p := range paths {
+			if p != "-" {
+				if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+					if !walk(p, send) {
+						return
+					}
+					continue
+				}
+			}
+			if !send(scanJob{path: p, named: true}) {
+				return
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				var rep FileReport
+				if j.err != nil {
+					rep = errorReport(j.path, j.named, j.err)
+				} else {
+					rep = k.CheckFile(inner, j.path, j.named, opts.Stdin)
+				}
+				results <- done{j.seq, prepare(&rep)}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	pending := map[int]T{}
+	next := 0
+	var emitErr error
+	for r := range results {
+		pending[r.seq] = r.v
+		for {
+			v, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			<-slots
+			if emitErr == nil {
+				if emitErr = emit(v); emitErr != nil {
+					cancel()
+				}
+			}
+		}
+	}
+	if emitErr != nil {
+		return emitErr
+	}
+	return ctx.Err()
+}
+
+type scanJob struct {
+	seq   int
+	path  string
+	named bool
+	err   error // set when the walk already knows the file cannot be read
+}
+
+// walk sends every file under root, in lexical order; it returns false once send does.
+func walk(root string, send func(scanJob) bool) bool {
+	// A trailing separator makes the walk start inside a root that is a symbolic link
+	// to a directory, which WalkDir would otherwise not enter.
+	start := root
+	if !strings.HasSuffix(start, string(filepath.Separator)) {
+		start += string(filepath.Separator)
+	}
+	ok := true
+	_ = filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
+		if path == start {
+			path = root
+		}
+		var j scanJob
+		switch {
+		case err != nil:
+			j = scanJob{path: path, named: path == root, err: err}
+		case path != root && strings.HasPrefix(d.Name(), "."):
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		case d.IsDir():
+			return nil
+		case d.Type()&fs.ModeSymlink != 0:
+			fi, serr := os.Stat(path)
+			switch {
+			case serr != nil:
+				j = scanJob{path: path, err: serr}
+			case fi.IsDir():
+				j = scanJob{path: path, err: errors.New("a symbolic link to a directory, not followed")}
+			default:
+				j = scanJob{path: path}
+			}
+		case !d.Type().IsRegular():
+			j = scanJob{path: path, err: errors.New("not a regular file")}
+		default:
+			j = scanJob{path: path}
+		}
+		if ok = send(j); !ok {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return ok
+}
