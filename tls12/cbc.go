@@ -12,8 +12,9 @@ import (
 	"io"
 )
 
-// errBadRecordMAC is the single answer to every CBC record failure, so that a
-// padding oracle cannot tell a bad padding from a bad MAC (RFC 5246 §6.2.3.2).
+// errBadRecordMAC is the single answer to every record that fails to decrypt
+// or authenticate, so that a padding oracle cannot tell a bad padding from a
+// bad MAC (RFC 5246 §6.2.3.2).
 var errBadRecordMAC = errors.New("record failed its integrity check")
 
 // cbcCipher protects records with a block cipher in CBC mode and an HMAC,
@@ -40,7 +41,7 @@ func newAESCBC(s *cipherSuite, key, macKey, _ []byte, etm bool) (recordCipher, e
 }
 
 // macHeader is seq_num || type || version || length, the prefix of every
-// record MAC input.
+// record MAC input and the additional data of GCM (RFC 5246 §6.2.3.3).
 func macHeader(seq uint64, typ recordType, length int) []byte {
 	var h [13]byte
 	binary.BigEndian.PutUint64(h[:8], seq)

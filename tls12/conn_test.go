@@ -243,6 +243,16 @@ func TestNegotiate(t *testing.T) {
 		t.Errorf("SCSV, TLS 1.3 client, toggles: %+v, %v", sh, err)
 	}
 
+	// RFC 7366 §3: encrypt_then_mac is not echoed when GCM is chosen.
+	ch = base()
+	ch.cipherSuites = []uint16{TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}
+	if sh, hs, err := run(&Config{}, ch); err != nil || sh.cipherSuite != TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 || sh.etm || hs.state.EncryptThenMAC || !sh.ems {
+		t.Errorf("GCM with encrypt_then_mac offered: %+v, %v", sh, err)
+	}
+	if sh, _, err := run(&Config{CipherSuites: []uint16{TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}, ch); err != nil || !sh.etm {
+		t.Errorf("CBC-SHA1 with encrypt_then_mac offered: %+v, %v", sh, err)
+	}
+
 	ch = base()
 	ch.groups = nil
 	if sh, hs, err := run(&Config{}, ch); err != nil || hs.state.Group != P256 || sh.cipherSuite != 0xC028 {
@@ -254,7 +264,7 @@ func TestNegotiate(t *testing.T) {
 		alert AlertDescription
 	}{
 		"TLS 1.1 client":     {func(c *clientHelloMsg) { c.version = 0x0302 }, AlertProtocolVersion},
-		"no common suite":    {func(c *clientHelloMsg) { c.cipherSuites = []uint16{0xC030} }, AlertHandshakeFailure},
+		"no common suite":    {func(c *clientHelloMsg) { c.cipherSuites = []uint16{0x009C, 0xCCA8} }, AlertHandshakeFailure},
 		"no common group":    {func(c *clientHelloMsg) { c.groups = []Group{25} }, AlertHandshakeFailure},
 		"no sha2 signature":  {func(c *clientHelloMsg) { c.sigSchemes = nil }, AlertHandshakeFailure},
 		"compressed only":    {func(c *clientHelloMsg) { c.compressions = []uint8{1} }, AlertIllegalParameter},

@@ -19,6 +19,10 @@ func TestSelfMutualHandshake(t *testing.T) {
 		{name: "C028", suite: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, group: X25519},
 		{name: "C027", suite: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, group: P256},
 		{name: "C028-MtE-noEMS", suite: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, noETM: true, noEMS: true, group: P384},
+		{name: "C030", suite: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, group: X25519},
+		{name: "C02F-noEMS", suite: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, noEMS: true, group: P256},
+		{name: "C014", suite: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, group: P384},
+		{name: "C013-MtE", suite: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, noETM: true, group: X25519},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ccfg, scfg := mutualConfigs(t)
@@ -32,8 +36,9 @@ func TestSelfMutualHandshake(t *testing.T) {
 				t.Fatalf("client: %v\nserver: %v", cerr, serr)
 			}
 			for _, st := range []ConnectionState{cc.ConnectionState(), sc.ConnectionState()} {
+				wantETM := !tc.noETM && !suiteByID(tc.suite).aead
 				if !st.HandshakeComplete || st.CipherSuite != tc.suite || st.Group != tc.group ||
-					st.EncryptThenMAC == tc.noETM || st.ExtendedMasterSecret == tc.noEMS || !st.SecureRenegotiation {
+					st.EncryptThenMAC != wantETM || st.ExtendedMasterSecret == tc.noEMS || !st.SecureRenegotiation {
 					t.Errorf("state %+v", st)
 				}
 				if len(st.PeerCertificates) != 2 {

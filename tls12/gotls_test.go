@@ -19,12 +19,23 @@ func goTLSCert(c testpeer.Cred) tls.Certificate {
 	return tc
 }
 
-// goTLSConfig is crypto/tls with 0xC027, which it only enables when listed.
-func goTLSConfig(pki *testpeer.PKI, cred testpeer.Cred, keyLog *bytes.Buffer) *tls.Config {
+// goTLSSuites are the suites crypto/tls shares with this package: all but
+// 0xC028.
+var goTLSSuites = []uint16{
+	TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+}
+
+// goTLSConfig is crypto/tls limited to one suite, listed explicitly because
+// it enables 0xC027 only when listed.
+func goTLSConfig(pki *testpeer.PKI, cred testpeer.Cred, suite uint16, keyLog *bytes.Buffer) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		MaxVersion:   tls.VersionTLS12,
-		CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256},
+		CipherSuites: []uint16{suite},
 		Certificates: []tls.Certificate{goTLSCert(cred)},
 		RootCAs:      pki.Roots(),
 		ClientCAs:    pki.Roots(),
@@ -37,83 +48,94 @@ func goTLSConfig(pki *testpeer.PKI, cred testpeer.Cred, keyLog *bytes.Buffer) *t
 func TestGoTLSServer(t *testing.T) {
 	t.Parallel()
 	pki := testpeer.NewPKI(t)
-	a, b := tcpPair(t)
-	var goLog, ourLog bytes.Buffer
-	srv := tls.Server(b, goTLSConfig(pki, pki.Server, &goLog))
-	served := make(chan error, 1)
-	go func() {
-		line, err := bufio.NewReader(srv).ReadString('\n')
-		if err == nil {
-			_, err = srv.Write([]byte(strings.ToUpper(line)))
-		}
-		served <- err
-	}()
-	cfg, _ := mutualConfigs(t)
-	cfg.KeyLogWriter = &ourLog
-	c := Client(a, cfg)
-	if err := c.Handshake(testContext(t)); err != nil {
-		t.Fatal(err)
-	}
-	if st := c.ConnectionState(); st.CipherSuite != TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 || !st.ExtendedMasterSecret || st.EncryptThenMAC {
-		t.Errorf("state %+v", st)
-	}
-	if _, err := c.Write([]byte("ping from tls12\n")); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil || line != "PING FROM TLS12\n" {
-		t.Fatalf("read %q: %v", line, err)
-	}
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	if goLog.String() != ourLog.String() || ourLog.Len() == 0 {
-		t.Errorf("key logs differ:\ncrypto/tls: %sours:       %s", goLog.String(), ourLog.String())
-	}
-	if st := srv.ConnectionState(); len(st.PeerCertificates) != 2 || !st.PeerCertificates[0].Equal(pki.Client.Chain[0]) {
-		t.Errorf("crypto/tls saw client chain %v", st.PeerCertificates)
+	for _, suite := range goTLSSuites {
+		t.Run(CipherSuiteName(suite), func(t *testing.T) {
+			t.Parallel()
+			a, b := tcpPair(t)
+			var goLog, ourLog bytes.Buffer
+			srv := tls.Server(b, goTLSConfig(pki, pki.Server, suite, &goLog))
+			served := make(chan error, 1)
+			go func() {
+				line, err := bufio.NewReader(srv).ReadString('\n')
+				if err == nil {
+					_, err = srv.Write([]byte(strings.ToUpper(line)))
+				}
+				served <- err
+			}()
+			cfg, _ := mutualConfigs(t)
+			cfg.KeyLogWriter = &ourLog
+			c := Client(a, cfg)
+			if err := c.Handshake(testContext(t)); err != nil {
+				t.Fatal(err)
+			}
+			// crypto/tls does not implement encrypt_then_mac.
+			if st := c.ConnectionState(); st.CipherSuite != suite || !st.ExtendedMasterSecret || st.EncryptThenMAC {
+				t.Errorf("state %+v", st)
+			}
+			if _, err := c.Write([]byte("ping from tls12\n")); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || line != "PING FROM TLS12\n" {
+				t.Fatalf("read %q: %v", line, err)
+			}
+			if err := <-served; err != nil {
+				t.Fatal(err)
+			}
+			if goLog.String() != ourLog.String() || ourLog.Len() == 0 {
+				t.Errorf("key logs differ:\ncrypto/tls: %sours:       %s", goLog.String(), ourLog.String())
+			}
+			if st := srv.ConnectionState(); st.CipherSuite != suite || len(st.PeerCertificates) != 2 || !st.PeerCertificates[0].Equal(pki.Client.Chain[0]) {
+				t.Errorf("crypto/tls saw suite %s, client chain %v", tls.CipherSuiteName(st.CipherSuite), st.PeerCertificates)
+			}
+		})
 	}
 }
 
 func TestGoTLSClient(t *testing.T) {
 	t.Parallel()
 	pki := testpeer.NewPKI(t)
-	a, b := tcpPair(t)
-	var goLog, ourLog bytes.Buffer
-	_, cfg := mutualConfigs(t)
-	cfg.KeyLogWriter = &ourLog
-	s := Server(b, cfg)
-	served := make(chan error, 1)
-	go func() {
-		if err := s.Handshake(testContext(t)); err != nil {
-			served <- err
-			return
-		}
-		line, err := bufio.NewReader(s).ReadString('\n')
-		if err == nil {
-			_, err = s.Write([]byte(strings.ToUpper(line)))
-		}
-		served <- err
-	}()
-	cli := tls.Client(a, goTLSConfig(pki, pki.Client, &goLog))
-	if err := cli.HandshakeContext(testContext(t)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cli.Write([]byte("ping from crypto/tls\n")); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(cli).ReadString('\n')
-	if err != nil || line != "PING FROM CRYPTO/TLS\n" {
-		t.Fatalf("read %q: %v", line, err)
-	}
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	if goLog.String() != ourLog.String() || ourLog.Len() == 0 {
-		t.Errorf("key logs differ:\ncrypto/tls: %sours:       %s", goLog.String(), ourLog.String())
-	}
-	if st := s.ConnectionState(); len(st.PeerCertificates) != 2 || st.ClientSignatureScheme == 0 || st.ServerName != "localhost" {
-		t.Errorf("state %+v", st)
+	for _, suite := range goTLSSuites {
+		t.Run(CipherSuiteName(suite), func(t *testing.T) {
+			t.Parallel()
+			a, b := tcpPair(t)
+			var goLog, ourLog bytes.Buffer
+			_, cfg := mutualConfigs(t)
+			cfg.KeyLogWriter = &ourLog
+			s := Server(b, cfg)
+			served := make(chan error, 1)
+			go func() {
+				if err := s.Handshake(testContext(t)); err != nil {
+					served <- err
+					return
+				}
+				line, err := bufio.NewReader(s).ReadString('\n')
+				if err == nil {
+					_, err = s.Write([]byte(strings.ToUpper(line)))
+				}
+				served <- err
+			}()
+			cli := tls.Client(a, goTLSConfig(pki, pki.Client, suite, &goLog))
+			if err := cli.HandshakeContext(testContext(t)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cli.Write([]byte("ping from crypto/tls\n")); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(cli).ReadString('\n')
+			if err != nil || line != "PING FROM CRYPTO/TLS\n" {
+				t.Fatalf("read %q: %v", line, err)
+			}
+			if err := <-served; err != nil {
+				t.Fatal(err)
+			}
+			if goLog.String() != ourLog.String() || ourLog.Len() == 0 {
+				t.Errorf("key logs differ:\ncrypto/tls: %sours:       %s", goLog.String(), ourLog.String())
+			}
+			if st := s.ConnectionState(); st.CipherSuite != suite || len(st.PeerCertificates) != 2 || st.ClientSignatureScheme == 0 || st.ServerName != "localhost" {
+				t.Errorf("state %+v", st)
+			}
+		})
 	}
 }
 
@@ -127,7 +149,7 @@ func TestGoTLSClientWithoutCertificate(t *testing.T) {
 	s := Server(b, cfg)
 	served := make(chan error, 1)
 	go func() { served <- s.Handshake(testContext(t)) }()
-	gcfg := goTLSConfig(pki, pki.Client, nil)
+	gcfg := goTLSConfig(pki, pki.Client, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, nil)
 	gcfg.Certificates, gcfg.KeyLogWriter = nil, nil
 	cli := tls.Client(a, gcfg)
 	err := cli.HandshakeContext(testContext(t))

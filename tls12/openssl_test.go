@@ -21,6 +21,50 @@ var opensslSuites = []struct {
 }{
 	{TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, "ECDHE-RSA-AES256-SHA384"},
 	{TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, "ECDHE-RSA-AES128-SHA256"},
+	{TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "ECDHE-RSA-AES256-GCM-SHA384"},
+	{TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ECDHE-RSA-AES128-GCM-SHA256"},
+	{TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "ECDHE-RSA-AES256-SHA"},
+	{TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, "ECDHE-RSA-AES128-SHA"},
+}
+
+// opensslVariant is a suite with openssl's encrypt_then_mac on or off
+// (-no_etm); GCM suites get one variant, as encrypt_then_mac does not apply.
+type opensslVariant struct {
+	id   uint16
+	name string
+	etm  bool
+}
+
+func (v opensslVariant) String() string {
+	if suiteByID(v.id).aead {
+		return v.name
+	}
+	if v.etm {
+		return v.name + "/etm"
+	}
+	return v.name + "/no_etm"
+}
+
+// wantETM is whether the handshake must agree on encrypt_then_mac, which
+// both sides offer unless -no_etm, and which AEAD suites must not use.
+func (v opensslVariant) wantETM() bool { return v.etm && !suiteByID(v.id).aead }
+
+func (v opensslVariant) args() []string {
+	if v.etm {
+		return nil
+	}
+	return []string{"-no_etm"}
+}
+
+func opensslVariants() []opensslVariant {
+	var out []opensslVariant
+	for _, s := range opensslSuites {
+		out = append(out, opensslVariant{s.id, s.name, true})
+		if !suiteByID(s.id).aead {
+			out = append(out, opensslVariant{s.id, s.name, false})
+		}
+	}
+	return out
 }
 
 // startOpenSSLServer runs s_server requiring and verifying a client
@@ -34,48 +78,38 @@ func startOpenSSLServer(t *testing.T, pki *testpeer.PKI, cipher string, extra ..
 func TestOpenSSLServer(t *testing.T) {
 	t.Parallel()
 	pki := testpeer.NewPKI(t)
-	for _, s := range opensslSuites {
-		for _, etm := range []bool{true, false} {
-			name := s.name + "/etm"
-			if !etm {
-				name = s.name + "/no_etm"
+	for _, v := range opensslVariants() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := startOpenSSLServer(t, pki, v.name, v.args()...)
+			cfg, _ := mutualConfigs(t)
+			conn, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				var extra []string
-				if !etm {
-					extra = append(extra, "-no_etm")
-				}
-				srv := startOpenSSLServer(t, pki, s.name, extra...)
-				cfg, _ := mutualConfigs(t)
-				conn, err := net.Dial("tcp", srv.Addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c := Client(conn, cfg)
-				defer c.Close()
-				if err := c.Handshake(testContext(t)); err != nil {
-					t.Fatal(err)
-				}
-				st := c.ConnectionState()
-				if st.CipherSuite != s.id || st.EncryptThenMAC != etm || !st.ExtendedMasterSecret || !st.SecureRenegotiation {
-					t.Errorf("state: suite %s etm %v ems %v reneg %v", st.CipherSuiteName, st.EncryptThenMAC, st.ExtendedMasterSecret, st.SecureRenegotiation)
-				}
-				if !st.CertificateRequested || len(st.RequestedCAs) != 1 || !bytes.Equal(st.RequestedCAs[0], pki.Root.RawSubject) {
-					t.Errorf("CertificateRequest CAs: %q", st.RequestedCAs)
-				}
-				if len(st.RequestedSignatureSchemes) == 0 || st.ClientSignatureScheme == 0 {
-					t.Errorf("signature schemes: requested %v, used %s", st.RequestedSignatureSchemes, st.ClientSignatureScheme)
-				}
-				if _, err := c.Write([]byte("hello diapason\n")); err != nil {
-					t.Fatal(err)
-				}
-				line, err := bufio.NewReader(c).ReadString('\n')
-				if err != nil || line != "nosapaid olleh\n" {
-					t.Fatalf("read %q: %v", line, err)
-				}
-			})
-		}
+			c := Client(conn, cfg)
+			defer c.Close()
+			if err := c.Handshake(testContext(t)); err != nil {
+				t.Fatal(err)
+			}
+			st := c.ConnectionState()
+			if st.CipherSuite != v.id || st.EncryptThenMAC != v.wantETM() || !st.ExtendedMasterSecret || !st.SecureRenegotiation {
+				t.Errorf("state: suite %s etm %v ems %v reneg %v", st.CipherSuiteName, st.EncryptThenMAC, st.ExtendedMasterSecret, st.SecureRenegotiation)
+			}
+			if !st.CertificateRequested || len(st.RequestedCAs) != 1 || !bytes.Equal(st.RequestedCAs[0], pki.Root.RawSubject) {
+				t.Errorf("CertificateRequest CAs: %q", st.RequestedCAs)
+			}
+			if len(st.RequestedSignatureSchemes) == 0 || st.ClientSignatureScheme == 0 {
+				t.Errorf("signature schemes: requested %v, used %s", st.RequestedSignatureSchemes, st.ClientSignatureScheme)
+			}
+			if _, err := c.Write([]byte("hello diapason\n")); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || line != "nosapaid olleh\n" {
+				t.Fatalf("read %q: %v", line, err)
+			}
+		})
 	}
 }
 
@@ -160,59 +194,50 @@ func clientArgs(pki *testpeer.PKI, cred *testpeer.Cred, cipher string, extra ...
 func TestOpenSSLClient(t *testing.T) {
 	t.Parallel()
 	pki := testpeer.NewPKI(t)
-	for _, s := range opensslSuites {
-		for _, etm := range []bool{true, false} {
-			name := s.name + "/etm"
-			if !etm {
-				name = s.name + "/no_etm"
-			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				_, cfg := mutualConfigs(t)
-				var ourLog bytes.Buffer
-				cfg.KeyLogWriter = &ourLog
-				states := make(chan ConnectionState, 1)
-				addr, done := serveOnce(t, cfg, func(c *Conn) error {
-					states <- c.ConnectionState()
-					line, err := bufio.NewReader(c).ReadString('\n')
-					if err != nil {
-						return err
-					}
-					if line != "hello from openssl\n" {
-						return testError("server read " + line)
-					}
-					_, err = c.Write([]byte("hello from diapason\n"))
-					return err
-				})
-				keylog := filepath.Join(t.TempDir(), "keys.log")
-				extra := []string{"-keylogfile", keylog}
-				if !etm {
-					extra = append(extra, "-no_etm")
-				}
-				cli := testpeer.StartClient(t, addr, []byte("hello from openssl\n"), clientArgs(pki, &pki.Client, s.name, extra...)...)
-				if err := <-done; err != nil {
-					t.Fatal(err)
-				}
-				st := <-states
-				if st.CipherSuite != s.id || st.EncryptThenMAC != etm || !st.ExtendedMasterSecret || st.ServerName != "localhost" || len(st.PeerCertificates) != 2 {
-					t.Errorf("state: suite %s etm %v ems %v sni %q", st.CipherSuiteName, st.EncryptThenMAC, st.ExtendedMasterSecret, st.ServerName)
-				}
-				if err := cli.Wait(); err != nil {
-					t.Errorf("s_client: %v", err)
-				}
-				out := cli.Output()
-				if !strings.Contains(out, "hello from diapason\n") || !strings.Contains(out, "Verify return code: 0 (ok)") {
-					t.Errorf("s_client output lacks the reply or a verified chain")
-				}
-				theirs, err := os.ReadFile(keylog)
+	for _, v := range opensslVariants() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			_, cfg := mutualConfigs(t)
+			var ourLog bytes.Buffer
+			cfg.KeyLogWriter = &ourLog
+			states := make(chan ConnectionState, 1)
+			addr, done := serveOnce(t, cfg, func(c *Conn) error {
+				states <- c.ConnectionState()
+				line, err := bufio.NewReader(c).ReadString('\n')
 				if err != nil {
-					t.Fatal(err)
+					return err
 				}
-				if !strings.Contains(string(theirs), ourLog.String()) || ourLog.Len() == 0 {
-					t.Errorf("master secrets differ:\nopenssl: %s\nours:    %s", theirs, ourLog.String())
+				if line != "hello from openssl\n" {
+					return testError("server read " + line)
 				}
+				_, err = c.Write([]byte("hello from diapason\n"))
+				return err
 			})
-		}
+			keylog := filepath.Join(t.TempDir(), "keys.log")
+			extra := append([]string{"-keylogfile", keylog}, v.args()...)
+			cli := testpeer.StartClient(t, addr, []byte("hello from openssl\n"), clientArgs(pki, &pki.Client, v.name, extra...)...)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			st := <-states
+			if st.CipherSuite != v.id || st.EncryptThenMAC != v.wantETM() || !st.ExtendedMasterSecret || st.ServerName != "localhost" || len(st.PeerCertificates) != 2 {
+				t.Errorf("state: suite %s etm %v ems %v sni %q", st.CipherSuiteName, st.EncryptThenMAC, st.ExtendedMasterSecret, st.ServerName)
+			}
+			if err := cli.Wait(); err != nil {
+				t.Errorf("s_client: %v", err)
+			}
+			out := cli.Output()
+			if !strings.Contains(out, "hello from diapason\n") || !strings.Contains(out, "Verify return code: 0 (ok)") {
+				t.Errorf("s_client output lacks the reply or a verified chain")
+			}
+			theirs, err := os.ReadFile(keylog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(theirs), ourLog.String()) || ourLog.Len() == 0 {
+				t.Errorf("master secrets differ:\nopenssl: %s\nours:    %s", theirs, ourLog.String())
+			}
+		})
 	}
 }
 
