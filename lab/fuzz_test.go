@@ -42,7 +42,7 @@ func FuzzParseManifest(f *testing.F) {
 				}
 			}
 		}
-		if _, err := normaliseURL(m.URL); err != nil {
+		if _, err := NormaliseURL(m.URL); err != nil {
 			t.Fatalf("accepted URL %q: %v", m.URL, err)
 		}
 	})

@@ -20,7 +20,7 @@ var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 // sharedLab is built once per test binary, for tests that only read.
 var sharedLab = sync.OnceValues(func() (*Lab, error) {
-	return New(Options{Now: testNow, KeyCache: true})
+	return New(Options{Now: testNow, KeyCache: "test"})
 })
 
 func readOnlyLab(t *testing.T) *Lab {
@@ -39,7 +39,9 @@ func freshLab(t *testing.T, opts Options) *Lab {
 	if opts.Now.IsZero() {
 		opts.Now = testNow
 	}
-	opts.KeyCache = true
+	if opts.KeyCache == "" {
+		opts.KeyCache = "test"
+	}
 	l, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -28,14 +28,15 @@ type keyRequest struct {
 
 // makeKeys makes every key at once: generation is CPU-bound and independent,
 // so a lab's ten keys take the time of the slowest on a multi-core machine.
-func makeKeys(reqs []keyRequest, cache bool) (map[string]*rsa.PrivateKey, error) {
+// A non-empty cache names the set of cached keys to take them from.
+func makeKeys(reqs []keyRequest, cache string) (map[string]*rsa.PrivateKey, error) {
 	keys := make([]*rsa.PrivateKey, len(reqs))
 	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup
 	for i, kr := range reqs {
 		wg.Go(func() {
-			if cache {
-				keys[i], errs[i] = CachedKey(kr.name, kr.bits)
+			if cache != "" {
+				keys[i], errs[i] = CachedKey(cache+"/"+kr.name, kr.bits)
 			} else {
 				keys[i], errs[i] = rsa.GenerateKey(rand.Reader, kr.bits)
 			}

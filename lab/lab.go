@@ -77,11 +77,12 @@ type Options struct {
 	URL string
 	// CAKeySize is the RSA size of the CA keys; DefaultCAKeySize when zero.
 	CAKeySize int
-	// KeyCache reuses the keys made earlier in this process for the same name and
-	// size (see CachedKey): RSA key generation takes up to a second per key, and
-	// tests make many labs. Labs sharing keys also share CA names, so a
-	// certificate of one verifies under the other's CA.
-	KeyCache bool
+	// KeyCache, when set, names a set of keys reused by every lab made with
+	// the same KeyCache in this process (see CachedKey): RSA key generation
+	// takes up to a second per key, and tests make many labs. Labs sharing a
+	// set share CA keys and names, so a certificate of one verifies under the
+	// other's CA: give two labs that must not trust each other different sets.
+	KeyCache string
 }
 
 // Credential is a certificate with its key and issuing chain.
@@ -288,9 +289,9 @@ func refused(fix, format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...), Fix: fix}
 }
 
-// normaliseURL checks a base URL and gives it the trailing slash the lab's
+// NormaliseURL checks a base URL and gives it the trailing slash the lab's
 // paths are appended to.
-func normaliseURL(s string) (string, error) {
+func NormaliseURL(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return "", fmt.Errorf("invalid lab URL %q: %w", s, err)

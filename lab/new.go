@@ -32,7 +32,7 @@ func New(opts Options) (*Lab, error) {
 	if rawURL == "" {
 		rawURL = DefaultURL
 	}
-	base, err := normaliseURL(rawURL)
+	base, err := NormaliseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ const (
 const SchemaVersion = 1
 
 // ErrNotEmpty: Write was asked to make a lab in a directory that already holds files.
-var ErrNotEmpty = errors.New("not empty")
+var ErrNotEmpty = errors.New("the directory is not empty")
 
 // RoleFiles are the files of one credential, relative to the lab directory.
 type RoleFiles struct {
@@ -84,7 +84,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if m.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("lab manifest schema_version %d: this version of diapason-cert reads %d", m.SchemaVersion, SchemaVersion)
 	}
-	url, err := normaliseURL(m.URL)
+	url, err := NormaliseURL(m.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -245,6 +245,19 @@ func (l *Lab) Write(dir string, force bool, now time.Time) ([]certio.WriteResult
 	return out, nil
 }
 
+// CheckDir reports the error Write would give for dir, so that a caller can
+// refuse before making keys: a file in the way or, without force, a
+// directory that is not empty.
+func CheckDir(dir string, force bool) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return &certio.FileError{Path: dir, Err: errors.New("is a file; a lab is made in a directory")}
+	}
+	if force {
+		return nil
+	}
+	return checkEmpty(dir)
+}
+
 // checkEmpty refuses a directory with entries; a missing one is fine.
 func checkEmpty(dir string) error {
 	entries, err := os.ReadDir(dir)
@@ -257,9 +270,9 @@ func checkEmpty(dir string) error {
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
-		return &certio.FileError{Path: dir, Err: fmt.Errorf("already holds a lab (%s): %w", ManifestFile, ErrNotEmpty)}
+		return &certio.FileError{Path: dir, Err: fmt.Errorf("%w: it already holds a lab (%s)", ErrNotEmpty, ManifestFile)}
 	}
-	return &certio.FileError{Path: dir, Err: fmt.Errorf("%w: %d entries; a lab is made in an empty or new directory", ErrNotEmpty, len(entries))}
+	return &certio.FileError{Path: dir, Err: fmt.Errorf("%w: a lab is made in an empty or new directory", ErrNotEmpty)}
 }
 
 // replaceFile atomically replaces one of the lab's own state files (a CRL,

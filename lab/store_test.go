@@ -118,7 +118,7 @@ func TestWriteRefusesNonEmpty(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Write(dir, false, testNow); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "1 entries") {
+	if _, err := l.Write(dir, false, testNow); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "empty or new directory") {
 		t.Errorf("non-empty directory: %v", err)
 	}
 	labDir := t.TempDir()
