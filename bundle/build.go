@@ -37,8 +37,11 @@ type BuildRequest struct {
 
 // Bundle is a leaf with its ordered, checked chain.
 type Bundle struct {
-	Leaf        CertInfo          `json:"leaf"`
-	ChainStatus check.ChainStatus `json:"chain_status"`
+	Leaf CertInfo `json:"leaf"`
+	// Profile is the Diapason profile the leaf was checked against: the one
+	// asked for, else the one its role fits; "" when none applies.
+	Profile     diapason.ProfileID `json:"profile,omitempty"`
+	ChainStatus check.ChainStatus  `json:"chain_status"`
 	// Certificates are the leaf and every issuer found, in order, with where
 	// each came from and whether the full chain ships it.
 	Certificates []ChainEntry `json:"certificates"`
@@ -160,7 +163,14 @@ func assemble(ctx context.Context, leafSource Source, given []Source, req BuildR
 		}
 		certs = append(certs, s.Cert)
 	}
-	chain := check.BuildChain(ctx, leaf, dedupe(certs), check.ChainOptions{Fetch: req.Fetch}, req.Now)
+	var profile diapason.ProfileID
+	if req.Profile != nil {
+		profile = req.Profile.ID
+	}
+	checker := check.NewChecker(check.Options{Profile: profile, FQDN: req.FQDN, Warn: diapason.WarnWindow, Now: req.Now,
+		Chains: check.NewChainBuilder(check.ChainOptions{Fetch: req.Fetch})})
+	rep := checker.CheckCertificate(ctx, leaf, dedupe(certs))
+	chain := *rep.Chain
 	for _, f := range chain.Findings {
 		if f.Level == check.Fail {
 			return nil, &ChainError{Slug: f.Slug, Message: f.Message, Missing: chain.Missing}
@@ -173,9 +183,18 @@ func assemble(ctx context.Context, leafSource Source, given []Source, req BuildR
 		return nil, &ChainError{Slug: "chain-signature-invalid", Message: "a signature of the chain does not verify"}
 	}
 
-	b := &Bundle{Leaf: Describe(leaf), ChainStatus: chain.Status, leaf: leaf}
-	b.Findings = append(b.Findings, leafFindings(leaf, req.Profile, req.FQDN, req.Now)...)
-	b.Findings = append(b.Findings, chain.Findings...)
+	b := &Bundle{Leaf: Describe(leaf), ChainStatus: chain.Status, Profile: rep.Profile, leaf: leaf}
+	b.Findings = append(b.Findings, hierarchyFindings(leaf, req.Profile)...)
+	for _, f := range rep.Findings {
+		if f.Slug == "chain-root-missing" && chain.Missing != nil {
+			// check's wording points at --ca, which judges trust; a bundle only
+			// needs to know that the root is the one thing it lacks.
+			top := chain.Certificates[len(chain.Certificates)-1].Cert
+			f.Message = fmt.Sprintf("the chain ends at %q, whose issuer %q, a root, was neither given nor embedded: the full chain is complete without it, as servers do not send the root, but the peers must trust that root",
+				top.Subject.CommonName, chain.Missing.Subject)
+		}
+		b.Findings = append(b.Findings, f)
+	}
 	for i, cc := range chain.Certificates {
 		e := ChainEntry{Role: "intermediate", CertInfo: Describe(cc.Cert), Source: cc.Source, From: cc.File}
 		switch {
@@ -206,6 +225,7 @@ func assemble(ctx context.Context, leafSource Source, given []Source, req BuildR
 	if b.Findings == nil {
 		b.Findings = []check.Finding{}
 	}
+	sortFindings(b.Findings)
 	return b, nil
 }
 
@@ -256,3 +276,19 @@ func (b *Bundle) KeyStore(password []byte, profile P12Profile) ([]byte, P12Info,
 
 // P12Findings are what the user should know about a written PKCS#12 file.
 func P12Findings(info P12Info) []check.Finding { return passwordFinding(info) }
+
+// sortFindings puts failures first, then warnings, keeping the order otherwise.
+func sortFindings(fs []check.Finding) {
+	rank := map[check.Level]int{check.Fail: 0, check.Warn: 1}
+	slices.SortStableFunc(fs, func(a, b check.Finding) int {
+		ra, ok := rank[a.Level]
+		if !ok {
+			ra = 2
+		}
+		rb, ok := rank[b.Level]
+		if !ok {
+			rb = 2
+		}
+		return ra - rb
+	})
+}

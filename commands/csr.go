@@ -225,7 +225,7 @@ func csrNextSteps(p diapason.Profile, res csrResult) []string {
 	steps = append(steps,
 		fmt.Sprintf("on the IGC-Santé platform (%s), order %s and enter %q", diapason.PlatformURL, p.Offer, res.PlatformValue),
 		fmt.Sprintf("upload %s as your own CSR (do not let the platform generate the key)", res.CSR.Path),
-		fmt.Sprintf("when the certificate arrives, install it with the key %s and add the intermediate ACI-EL-ORG to its chain (%s; the TEST one for test certificates)", res.Key.Path, diapason.IntermediateURL),
+		fmt.Sprintf("when the certificate arrives, make its full chain with: diapason-cert bundle build --cert CERT --key %s (the intermediate ACI-EL-ORG, or its TEST twin, is added from the copies embedded in the tool; add --p12 FILE for a Java or Windows server)", shellQuote(res.Key.Path)),
 	)
 	if p.CNIsFQDN {
 		steps = append(steps, fmt.Sprintf("configure every terminal with the FQDN %s, identical to the CN", res.FQDN))
