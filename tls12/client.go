@@ -54,19 +54,23 @@ func (hs *handshake) client() error {
 	}
 
 	hs.at("reading ServerHello")
-	m, err := hs.read(typeServerHello)
+	sh, err := expect[*serverHelloMsg](hs)
 	if err != nil {
 		return err
 	}
-	if err := hs.acceptServerHello(hello, m.(*serverHelloMsg)); err != nil {
+	if err := hs.acceptServerHello(hello, sh); err != nil {
+		return err
+	}
+	if err := hs.moveTo(clientAwaitServerCertificate); err != nil {
 		return err
 	}
 
 	hs.at("reading server Certificate")
-	if m, err = hs.read(typeCertificate); err != nil {
+	certMsg, err := expect[*certificateMsg](hs)
+	if err != nil {
 		return err
 	}
-	certs := m.(*certificateMsg).certificates
+	certs := certMsg.certificates
 	if len(certs) == 0 {
 		return alertf(AlertHandshakeFailure, "server sent no certificate, which ECDHE_RSA requires")
 	}
@@ -80,12 +84,15 @@ func (hs *handshake) client() error {
 	}
 	hs.state.PeerCertificates = chain
 	hs.publish()
-
-	hs.at("reading ServerKeyExchange")
-	if m, err = hs.read(typeServerKeyExchange); err != nil {
+	if err := hs.moveTo(clientAwaitServerKeyExchange); err != nil {
 		return err
 	}
-	ske := m.(*serverKeyExchangeMsg)
+
+	hs.at("reading ServerKeyExchange")
+	ske, err := expect[*serverKeyExchangeMsg](hs)
+	if err != nil {
+		return err
+	}
 	if !slices.Contains(groups, ske.group) {
 		return alertf(AlertIllegalParameter, "server chose group %s, which was not offered", ske.group)
 	}
@@ -102,26 +109,37 @@ func (hs *handshake) client() error {
 	if err := hs.verifyPeer(chain); err != nil {
 		return err
 	}
-
-	hs.at("reading CertificateRequest or ServerHelloDone")
-	if m, err = hs.read(typeCertificateRequest, typeServerHelloDone); err != nil {
+	if err := hs.moveTo(clientAwaitCertificateRequestOrDone); err != nil {
 		return err
 	}
-	var req *certificateRequestMsg
-	if r, ok := m.(*certificateRequestMsg); ok {
-		req = r
+
+	hs.at("reading CertificateRequest or ServerHelloDone")
+	m, err := hs.receive()
+	if err != nil {
+		return err
+	}
+	req, requested := m.(*certificateRequestMsg)
+	if requested {
 		hs.state.CertificateRequested = true
 		hs.state.RequestedCAs = req.authorities
 		hs.state.RequestedSignatureSchemes = req.sigSchemes
 		hs.publish()
-		hs.at("reading ServerHelloDone")
-		if _, err = hs.read(typeServerHelloDone); err != nil {
+		if err := hs.moveTo(clientAwaitServerHelloDone); err != nil {
 			return err
 		}
+		hs.at("reading ServerHelloDone")
+		if _, err := expect[*serverHelloDoneMsg](hs); err != nil {
+			return err
+		}
+	} else if _, ok := m.(*serverHelloDoneMsg); !ok {
+		return alertf(AlertInternalError, "state machine let %s through while %s", describe(m), hs.c.wait)
+	}
+	if err := hs.moveTo(clientAwaitChangeCipherSpec); err != nil {
+		return err
 	}
 
 	var cert *Certificate
-	if req != nil {
+	if requested {
 		hs.at("choosing client certificate")
 		if cert, err = hs.chooseClientCertificate(req); err != nil {
 			return err
@@ -174,7 +192,7 @@ func (hs *handshake) client() error {
 	if err := hs.sendFinished("client finished"); err != nil {
 		return err
 	}
-	if err := hs.readFinished("server finished"); err != nil {
+	if err := hs.readFinished("server finished", clientAwaitFinished, clientConnected); err != nil {
 		return err
 	}
 	hs.state.HandshakeComplete = true

@@ -70,6 +70,12 @@ type Config struct {
 	// bad_certificate. A server calls it with an empty chain when the
 	// client sent none under RequestClientCert. Nil accepts any chain.
 	VerifyPeer func(chain []*x509.Certificate, state ConnectionState) error
+	// MaxHandshakeMessage bounds the body of one handshake message from the
+	// peer, and so what a peer can make this side buffer: a longer message
+	// is refused with illegal_parameter as soon as its header arrives. Zero
+	// means DefaultMaxHandshakeMessage. Certificate chains and
+	// CertificateRequests naming many CAs are the largest messages.
+	MaxHandshakeMessage int
 	// DisableEncryptThenMAC and DisableEMS turn off RFC 7366 and RFC 7627,
 	// to reproduce a peer that lacks them.
 	DisableEncryptThenMAC bool
@@ -85,6 +91,17 @@ type Config struct {
 	// KeyLogWriter, if set, receives NSS key log lines (CLIENT_RANDOM) so
 	// that a capture of the connection can be decrypted.
 	KeyLogWriter io.Writer
+}
+
+// DefaultMaxHandshakeMessage is the default Config.MaxHandshakeMessage,
+// room for a chain of dozens of certificates.
+const DefaultMaxHandshakeMessage = 128 << 10
+
+func (c *Config) maxHandshakeMessage() int {
+	if c.MaxHandshakeMessage > 0 {
+		return c.MaxHandshakeMessage
+	}
+	return DefaultMaxHandshakeMessage
 }
 
 func (c *Config) rand() io.Reader {

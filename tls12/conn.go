@@ -31,10 +31,15 @@ type Conn struct {
 
 	in  halfConn
 	out halfConn
-	// versionFixed, hsIn and appIn belong to the reading side (c.in).
+	// versionFixed, wait, hsIn, appIn and ignored belong to the reading
+	// side (c.in): wait is the state of stateMachine, hsIn the handshake
+	// bytes not yet cut into messages, ignored the count of records in a
+	// row that carried nothing.
 	versionFixed bool
+	wait         hsState
 	hsIn         []byte
 	appIn        []byte
+	ignored      int
 	// sendBuf belongs to the writing side (c.out).
 	sendBuf []byte
 
@@ -82,7 +87,11 @@ func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
 	if config == nil {
 		config = &Config{}
 	}
-	return &Conn{conn: conn, br: bufio.NewReader(conn), config: config, isClient: isClient}
+	c := &Conn{conn: conn, br: bufio.NewReader(conn), config: config, isClient: isClient, wait: serverAwaitClientHello}
+	if isClient {
+		c.wait = clientAwaitServerHello
+	}
+	return c
 }
 
 // lingerTimeout bounds the wait for the peer to close after a fatal alert.
@@ -219,6 +228,9 @@ func (c *Conn) handleAlert(body []byte) error {
 	}
 	level, desc := AlertLevel(body[0]), AlertDescription(body[1])
 	c.traceAlert(Received, level, desc)
+	if level != LevelWarning && level != LevelFatal {
+		return alertf(AlertDecodeError, "alert of unknown level %d", body[0])
+	}
 	if level == LevelWarning && desc != AlertCloseNotify {
 		return nil
 	}
@@ -240,7 +252,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if c.in.err != nil {
 			return 0, c.in.err
 		}
-		if err := c.readPostHandshake(); err != nil {
+		if err := c.readMore(); err != nil {
 			c.in.err = err
 		}
 	}
@@ -249,59 +261,23 @@ func (c *Conn) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// readPostHandshake reads one record after the handshake. The caller holds c.in.
-func (c *Conn) readPostHandshake() error {
-	typ, body, err := c.readRecord()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			// A peer closing without close_notify may have been cut short.
-			return io.ErrUnexpectedEOF
-		}
-		return c.abort(err)
-	}
-	switch typ {
-	case recordApplicationData:
-		c.appIn = body
+// readMore reads the next input after the handshake, turning the peer's
+// close_notify into io.EOF and other failures into the alert they call for.
+// The caller holds c.in.
+func (c *Conn) readMore() error {
+	err := c.readPostHandshake()
+	if err == nil {
 		return nil
-	case recordAlert:
-		err := c.handleAlert(body)
-		var ae *AlertError
-		if errors.As(err, &ae) && ae.Description == AlertCloseNotify {
-			return io.EOF
-		}
-		return c.abort(err)
-	case recordHandshake:
-		if len(body) == 0 {
-			return c.abort(alertf(AlertUnexpectedMessage, "empty handshake record"))
-		}
-		c.hsIn = append(c.hsIn, body...)
-		return c.refuseRenegotiation()
 	}
-	return c.abort(alertf(AlertUnexpectedMessage, "%s record after the handshake", typ))
-}
-
-// refuseRenegotiation answers a HelloRequest (to a client) or a ClientHello
-// (to a server) with a no_renegotiation warning (RFC 5246 §7.2.2); any other
-// handshake message is out of place once the handshake is over.
-func (c *Conn) refuseRenegotiation() error {
-	for {
-		raw, ok, err := c.nextBufferedMessage()
-		if err != nil || !ok {
-			return c.abort(err)
-		}
-		m, _ := parseMessage(raw)
-		c.traceMessage(Received, raw, m)
-		t := handshakeType(raw[0])
-		if c.isClient && t != typeHelloRequest || !c.isClient && t != typeClientHello {
-			return c.abort(alertf(AlertUnexpectedMessage, "%s after the handshake", t))
-		}
-		c.out.Lock()
-		err = c.sendAlertLocked(LevelWarning, AlertNoRenegotiation)
-		c.out.Unlock()
-		if err != nil {
-			return err
-		}
+	if errors.Is(err, io.EOF) {
+		// A peer closing without close_notify may have been cut short.
+		return io.ErrUnexpectedEOF
 	}
+	var ae *AlertError
+	if errors.As(err, &ae) && !ae.Sent && ae.Description == AlertCloseNotify {
+		return io.EOF
+	}
+	return c.abort(err)
 }
 
 // abort is abortLocked for the reading side, which does not hold c.out.

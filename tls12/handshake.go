@@ -6,12 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"slices"
 )
-
-// maxHandshakeLen bounds a handshake message; the largest real ones are
-// certificate chains and CertificateRequests listing many CAs.
-const maxHandshakeLen = 1 << 17
 
 // handshake is the state of one handshake in either role.
 type handshake struct {
@@ -28,6 +23,9 @@ type handshake struct {
 	serverRandom []byte
 	master       []byte
 	state        ConnectionState
+	// last is the transition of the last input received; moveTo checks
+	// the next state against it.
+	last *transition
 }
 
 func (hs *handshake) at(step string) { hs.step = step }
@@ -78,113 +76,6 @@ func (hs *handshake) sendChangeCipherSpec() error {
 	return hs.c.out.changeCipher()
 }
 
-// read returns the next handshake message, which must be of a wanted type,
-// and adds it to the transcript.
-func (hs *handshake) read(want ...handshakeType) (handshakeMessage, error) {
-	c := hs.c
-	for {
-		raw, err := c.readHandshakeBytes()
-		if err != nil {
-			return nil, err
-		}
-		m, perr := parseMessage(raw)
-		c.traceMessage(Received, raw, m)
-		t := handshakeType(raw[0])
-		if t == typeHelloRequest && c.isClient && perr == nil {
-			// RFC 5246 §7.4.1.1: ignored while negotiating.
-			continue
-		}
-		if !slices.Contains(want, t) {
-			return nil, alertf(AlertUnexpectedMessage, "received %s, expected %s", t, joinMap(want, handshakeType.String))
-		}
-		if perr != nil {
-			return nil, alertf(AlertDecodeError, "%w", perr)
-		}
-		hs.transcript = append(hs.transcript, raw...)
-		return m, nil
-	}
-}
-
-// readHandshakeBytes returns the next whole handshake message, reassembled
-// from as many records as it spans. The caller holds c.in.
-func (c *Conn) readHandshakeBytes() ([]byte, error) {
-	for {
-		raw, ok, err := c.nextBufferedMessage()
-		if err != nil || ok {
-			return raw, err
-		}
-		typ, body, err := c.readRecord()
-		if err != nil {
-			return nil, err
-		}
-		switch typ {
-		case recordHandshake:
-			if len(body) == 0 {
-				return nil, alertf(AlertUnexpectedMessage, "empty handshake record")
-			}
-			c.hsIn = append(c.hsIn, body...)
-		case recordAlert:
-			if err := c.handleAlert(body); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, alertf(AlertUnexpectedMessage, "%s record where a handshake message was expected", typ)
-		}
-	}
-}
-
-// nextBufferedMessage cuts one whole message off c.hsIn, if there is one.
-func (c *Conn) nextBufferedMessage() ([]byte, bool, error) {
-	if len(c.hsIn) < 4 {
-		return nil, false, nil
-	}
-	n := int(c.hsIn[1])<<16 | int(c.hsIn[2])<<8 | int(c.hsIn[3])
-	if n > maxHandshakeLen {
-		return nil, false, alertf(AlertIllegalParameter, "%s of %d bytes exceeds the %d limit", handshakeType(c.hsIn[0]), n, maxHandshakeLen)
-	}
-	if len(c.hsIn) < 4+n {
-		return nil, false, nil
-	}
-	raw := c.hsIn[: 4+n : 4+n]
-	c.hsIn = c.hsIn[4+n:]
-	return raw, true, nil
-}
-
-// readChangeCipherSpec waits for the peer's ChangeCipherSpec and switches
-// the reading side to the new keys.
-func (hs *handshake) readChangeCipherSpec() error {
-	c := hs.c
-	for {
-		// A handshake message must not straddle a key change.
-		if len(c.hsIn) > 0 {
-			return alertf(AlertUnexpectedMessage, "received %s, expected ChangeCipherSpec", handshakeType(c.hsIn[0]))
-		}
-		typ, body, err := c.readRecord()
-		if err != nil {
-			return err
-		}
-		switch typ {
-		case recordChangeCipherSpec:
-			if len(body) != 1 || body[0] != 1 {
-				return alertf(AlertDecodeError, "malformed ChangeCipherSpec")
-			}
-			c.traceChangeCipherSpec(Received)
-			return c.in.changeCipher()
-		case recordAlert:
-			if err := c.handleAlert(body); err != nil {
-				return err
-			}
-		case recordHandshake:
-			if len(body) == 0 {
-				return alertf(AlertUnexpectedMessage, "empty handshake record")
-			}
-			c.hsIn = append(c.hsIn, body...)
-		default:
-			return alertf(AlertUnexpectedMessage, "%s record where ChangeCipherSpec was expected", typ)
-		}
-	}
-}
-
 // establishKeys computes the master secret from the ECDHE shared secret and
 // readies both directions' ciphers for ChangeCipherSpec.
 func (hs *handshake) establishKeys(preMaster []byte) error {
@@ -226,23 +117,26 @@ func (hs *handshake) sendFinished(label string) error {
 	return hs.flush()
 }
 
-// readFinished reads the peer's ChangeCipherSpec and Finished and checks
-// that the peer saw the same handshake.
-func (hs *handshake) readFinished(label string) error {
+// readFinished reads the peer's ChangeCipherSpec and Finished, checks that
+// the peer saw the same handshake, and enters the connected state.
+func (hs *handshake) readFinished(label string, awaitFinished, connected hsState) error {
 	hs.at("reading ChangeCipherSpec")
-	if err := hs.readChangeCipherSpec(); err != nil {
+	if err := hs.expectChangeCipherSpec(); err != nil {
+		return err
+	}
+	if err := hs.moveTo(awaitFinished); err != nil {
 		return err
 	}
 	hs.at("reading Finished")
 	want := finishedData(hs.suite, hs.master, label, hs.transcript)
-	m, err := hs.read(typeFinished)
+	fin, err := expect[*finishedMsg](hs)
 	if err != nil {
 		return err
 	}
-	if subtle.ConstantTimeCompare(m.(*finishedMsg).verifyData, want) != 1 {
+	if subtle.ConstantTimeCompare(fin.verifyData, want) != 1 {
 		return alertf(AlertDecryptError, "peer's Finished does not match the handshake (different keys or a tampered handshake)")
 	}
-	return nil
+	return hs.moveTo(connected)
 }
 
 // parseChain parses the peer's certificates; the engine needs the leaf's key

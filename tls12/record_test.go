@@ -168,35 +168,99 @@ func TestRecordFirstClientHelloVersion(t *testing.T) {
 	}
 }
 
-func TestHandshakeRecordRules(t *testing.T) {
-	hello, _ := marshalMessage(&serverHelloDoneMsg{})
+// stateConn is a plaintext Conn in state st reading the given bytes.
+func stateConn(st hsState, data []byte) *Conn {
+	c := recordConn(data, nil)
+	c.wait = st
+	return c
+}
+
+func TestRecordRules(t *testing.T) {
+	crt, _ := marshalMessage(&certificateMsg{certificates: [][]byte{seq(1000, 1)}})
 	fin, _ := marshalMessage(&finishedMsg{verifyData: seq(12, 1)})
+	helloReq := []byte{byte(typeHelloRequest), 0, 0, 0}
+	warning := record(recordAlert, []byte{1, byte(AlertUserCanceled)})
+	repeat := func(n int, b []byte) []byte { return bytes.Repeat(b, n) }
 	for _, tc := range []struct {
 		name  string
+		st    hsState
+		limit int
 		data  []byte
 		alert AlertDescription
 	}{
-		{"empty handshake record", record(recordHandshake, nil), AlertUnexpectedMessage},
-		{"application data during handshake", record(recordApplicationData, []byte("x")), AlertUnexpectedMessage},
-		{"ChangeCipherSpec inside a message", concat(record(recordHandshake, fin[:5]), record(recordChangeCipherSpec, []byte{1})), AlertUnexpectedMessage},
-		{"oversized message", record(recordHandshake, []byte{11, 0x10, 0, 0}), AlertIllegalParameter},
-		{"long alert", record(recordAlert, []byte{1, 0, 0}), AlertDecodeError},
+		{"empty handshake record", clientAwaitServerCertificate, 0, record(recordHandshake, nil), AlertUnexpectedMessage},
+		{"empty alert record", clientAwaitServerCertificate, 0, record(recordAlert, nil), AlertUnexpectedMessage},
+		{"empty ChangeCipherSpec record", clientAwaitChangeCipherSpec, 0, record(recordChangeCipherSpec, nil), AlertUnexpectedMessage},
+		{"empty handshake record once connected", clientConnected, 0, record(recordHandshake, nil), AlertUnexpectedMessage},
+		{"application data during the handshake", clientAwaitServerCertificate, 0, record(recordApplicationData, []byte("x")), AlertUnexpectedMessage},
+		{"ChangeCipherSpec inside a message", clientAwaitFinished, 0, concat(record(recordHandshake, fin[:5]), record(recordChangeCipherSpec, []byte{1})), AlertUnexpectedMessage},
+		{"warning alert inside a message", clientAwaitFinished, 0, concat(record(recordHandshake, fin[:1]), warning, record(recordHandshake, fin[1:])), AlertUnexpectedMessage},
+		{"application data inside a message", clientConnected, 0, concat(record(recordHandshake, helloReq[:2]), record(recordApplicationData, []byte("x"))), AlertUnexpectedMessage},
+		{"ChangeCipherSpec while a message is buffered", serverAwaitChangeCipherSpec, 0, concat(record(recordHandshake, fin), record(recordChangeCipherSpec, []byte{1})), AlertUnexpectedMessage},
+		{"ChangeCipherSpec once connected", serverConnected, 0, record(recordChangeCipherSpec, []byte{1}), AlertUnexpectedMessage},
+		{"ChangeCipherSpec of value 2", clientAwaitChangeCipherSpec, 0, record(recordChangeCipherSpec, []byte{2}), AlertDecodeError},
+		{"ChangeCipherSpec of 2 bytes", clientAwaitChangeCipherSpec, 0, record(recordChangeCipherSpec, []byte{1, 1}), AlertDecodeError},
+		{"wrong type known from its first byte", clientAwaitServerCertificate, 0, record(recordHandshake, []byte{byte(typeServerHelloDone)}), AlertUnexpectedMessage},
+		{"unknown handshake type", clientAwaitServerCertificate, 0, record(recordHandshake, []byte{99}), AlertUnexpectedMessage},
+		{"Finished after the handshake", clientConnected, 0, record(recordHandshake, fin), AlertUnexpectedMessage},
+		{"ClientHello to a client", clientConnected, 0, record(recordHandshake, []byte{byte(typeClientHello)}), AlertUnexpectedMessage},
+		{"HelloRequest to a server", serverConnected, 0, record(recordHandshake, helloReq), AlertUnexpectedMessage},
+		{"HelloRequest to a server during the handshake", serverAwaitClientKeyExchange, 0, record(recordHandshake, helloReq), AlertUnexpectedMessage},
+		{"message over the default limit", clientAwaitServerCertificate, 0, record(recordHandshake, []byte{11, 0x02, 0, 1}), AlertIllegalParameter},
+		{"message over a configured limit", clientAwaitServerCertificate, len(crt) - 5, record(recordHandshake, crt[:4]), AlertIllegalParameter},
+		{"alert of 3 bytes", clientAwaitServerCertificate, 0, record(recordAlert, []byte{1, 0, 0}), AlertDecodeError},
+		{"alert of unknown level", clientAwaitServerCertificate, 0, record(recordAlert, []byte{3, 0}), AlertDecodeError},
+		{"33 warning alerts in a row", clientAwaitServerCertificate, 0, repeat(33, warning), AlertUnexpectedMessage},
+		{"33 empty application data records", clientConnected, 0, repeat(33, record(recordApplicationData, nil)), AlertUnexpectedMessage},
+		{"unknown content type", clientConnected, 0, record(recordType(24), []byte{1}), AlertUnexpectedMessage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := recordConn(tc.data, nil).readHandshakeBytes()
+			c := stateConn(tc.st, tc.data)
+			c.config.MaxHandshakeMessage = tc.limit
+			ev, err := c.nextEvent()
 			if alertOf(err) != tc.alert {
-				t.Fatalf("got %v, want alert %s", err, tc.alert)
+				t.Fatalf("got %+v, %v; want alert %s", ev, err, tc.alert)
 			}
 		})
 	}
-	// Two messages in one record, a third split over three records, with a
-	// warning alert between fragments.
-	c := recordConn(concat(record(recordHandshake, concat(hello, fin)), record(recordHandshake, fin[:1]),
-		record(recordAlert, []byte{1, byte(AlertUserCanceled)}), record(recordHandshake, fin[1:7]), record(recordHandshake, fin[7:])), nil)
-	for i, want := range [][]byte{hello, fin, fin} {
-		if got, err := c.readHandshakeBytes(); err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("message %d: %x, %v", i, got, err)
+	// A fatal alert inside a message is the peer's verdict, reported as received.
+	c := stateConn(clientAwaitFinished, concat(record(recordHandshake, fin[:3]), record(recordAlert, []byte{2, byte(AlertDecryptError)})))
+	var ae *AlertError
+	if _, err := c.nextEvent(); !errors.As(err, &ae) || ae.Sent || ae.Description != AlertDecryptError {
+		t.Errorf("fatal alert inside a message: %v", err)
+	}
+	// Exactly at the limits: 32 ignored records, then a message of the
+	// configured size.
+	c = stateConn(clientAwaitServerCertificate, concat(repeat(32, warning), record(recordHandshake, crt)))
+	c.config.MaxHandshakeMessage = len(crt) - 4
+	if ev, err := c.nextEvent(); err != nil || !bytes.Equal(ev.data, crt) {
+		t.Errorf("message at the limit after 32 warnings: %v", err)
+	}
+	c = stateConn(clientConnected, concat(repeat(32, record(recordApplicationData, nil)), record(recordApplicationData, []byte("x"))))
+	if ev, err := c.nextEvent(); err != nil || string(ev.data) != "x" {
+		t.Errorf("data after 32 empty records: %v", err)
+	}
+}
+
+// TestReassembly reads two messages from one record, then one over three
+// records.
+func TestReassembly(t *testing.T) {
+	req, _ := marshalMessage(&certificateRequestMsg{certificateTypes: []uint8{1}, sigSchemes: []SignatureScheme{PSSWithSHA256}})
+	done, _ := marshalMessage(&serverHelloDoneMsg{})
+	fin, _ := marshalMessage(&finishedMsg{verifyData: seq(12, 1)})
+	c := stateConn(clientAwaitCertificateRequestOrDone, concat(record(recordHandshake, concat(req, done)),
+		record(recordHandshake, fin[:1]), record(recordHandshake, fin[1:7]), record(recordHandshake, fin[7:])))
+	for i, step := range []struct {
+		st   hsState
+		want []byte
+	}{{clientAwaitCertificateRequestOrDone, req}, {clientAwaitServerHelloDone, done}, {clientAwaitFinished, fin}} {
+		c.wait = step.st
+		if ev, err := c.nextEvent(); err != nil || ev.kind != eventHandshake || !bytes.Equal(ev.data, step.want) {
+			t.Fatalf("message %d: %x, %v", i, ev.data, err)
 		}
+	}
+	if c.hsIn != nil {
+		t.Errorf("reassembly buffer kept: %d bytes", len(c.hsIn))
 	}
 }
 

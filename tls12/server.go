@@ -34,11 +34,10 @@ func (hs *handshake) server() error {
 	}
 
 	hs.at("reading ClientHello")
-	m, err := hs.read(typeClientHello)
+	ch, err := expect[*clientHelloMsg](hs)
 	if err != nil {
 		return err
 	}
-	ch := m.(*clientHelloMsg)
 	c.versionFixed = true
 	hs.at("negotiating")
 	sh, err := hs.negotiate(ch, suites, groups, cert)
@@ -75,6 +74,7 @@ func (hs *handshake) server() error {
 	}
 
 	var req *certificateRequestMsg
+	next := serverAwaitClientKeyExchange
 	if cfg.ClientAuth != NoClientCert {
 		hs.at("sending CertificateRequest")
 		req = &certificateRequestMsg{
@@ -85,6 +85,10 @@ func (hs *handshake) server() error {
 		if err := hs.send(req); err != nil {
 			return err
 		}
+		next = serverAwaitClientCertificate
+	}
+	if err := hs.moveTo(next); err != nil {
+		return err
 	}
 	hs.at("sending ServerHelloDone")
 	if err := hs.send(&serverHelloDoneMsg{}); err != nil {
@@ -190,11 +194,11 @@ func (hs *handshake) readClientFlight(req *certificateRequestMsg, priv *ecdh.Pri
 	var chain []*x509.Certificate
 	if req != nil {
 		hs.at("reading client Certificate")
-		m, err := hs.read(typeCertificate)
+		certMsg, err := expect[*certificateMsg](hs)
 		if err != nil {
 			return err
 		}
-		certs := m.(*certificateMsg).certificates
+		certs := certMsg.certificates
 		if len(certs) == 0 && cfg.ClientAuth == RequireClientCert {
 			return alertf(AlertHandshakeFailure, "client sent no certificate, and one is required")
 		}
@@ -210,14 +214,24 @@ func (hs *handshake) readClientFlight(req *certificateRequestMsg, priv *ecdh.Pri
 		}
 		hs.state.PeerCertificates = chain
 		hs.publish()
+		if err := hs.moveTo(serverAwaitClientKeyExchange); err != nil {
+			return err
+		}
 	}
 
 	hs.at("reading ClientKeyExchange")
-	m, err := hs.read(typeClientKeyExchange)
+	cke, err := expect[*clientKeyExchangeMsg](hs)
 	if err != nil {
 		return err
 	}
-	shared, err := ecdhShared(priv, m.(*clientKeyExchangeMsg).point)
+	next := serverAwaitChangeCipherSpec
+	if len(chain) > 0 {
+		next = serverAwaitCertificateVerify
+	}
+	if err := hs.moveTo(next); err != nil {
+		return err
+	}
+	shared, err := ecdhShared(priv, cke.point)
 	if err != nil {
 		return err
 	}
@@ -228,10 +242,10 @@ func (hs *handshake) readClientFlight(req *certificateRequestMsg, priv *ecdh.Pri
 	if len(chain) > 0 {
 		hs.at("reading CertificateVerify")
 		signed := hs.transcript
-		if m, err = hs.read(typeCertificateVerify); err != nil {
+		cv, err := expect[*certificateVerifyMsg](hs)
+		if err != nil {
 			return err
 		}
-		cv := m.(*certificateVerifyMsg)
 		if !slices.Contains(req.sigSchemes, cv.scheme) || !fitsKey(cv.scheme, chain[0].PublicKey) {
 			return alertf(AlertIllegalParameter, "client signed with %s, which was not requested or does not fit its %T key", cv.scheme, chain[0].PublicKey)
 		}
@@ -241,6 +255,9 @@ func (hs *handshake) readClientFlight(req *certificateRequestMsg, priv *ecdh.Pri
 		}
 		hs.state.ClientSignatureScheme = cv.scheme
 		hs.publish()
+		if err := hs.moveTo(serverAwaitChangeCipherSpec); err != nil {
+			return err
+		}
 	}
 	if req != nil {
 		if err := hs.verifyPeer(chain); err != nil {
@@ -248,7 +265,7 @@ func (hs *handshake) readClientFlight(req *certificateRequestMsg, priv *ecdh.Pri
 		}
 	}
 
-	if err := hs.readFinished("client finished"); err != nil {
+	if err := hs.readFinished("client finished", serverAwaitFinished, serverConnected); err != nil {
 		return err
 	}
 	if err := hs.sendFinished("server finished"); err != nil {
