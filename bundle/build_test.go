@@ -92,6 +92,9 @@ func TestBuildOrdersShuffledInput(t *testing.T) {
 			if !slices.Equal(got, wantSubjects) {
 				t.Errorf("openssl built %q, want %q", got, wantSubjects)
 			}
+			if b.Certificates[0].From != "in.pem" || b.Certificates[0].Role != "leaf" || b.Certificates[2].Role != "root" || b.Certificates[2].Shipped != includeRoot {
+				t.Errorf("entries %+v", b.Certificates)
+			}
 			if levels := slugLevels(b.Findings); !includeRoot && levels["root-left-out"] != check.Info {
 				t.Errorf("no note about the root left out: %+v", b.Findings)
 			}
@@ -202,5 +205,56 @@ func TestBuildUnusedAndFetched(t *testing.T) {
 	levels := slugLevels(b.Findings)
 	if levels["aia-ldap-skipped"] != check.Info || levels["aia-fetched"] != check.Info || levels["chain-unused"] != check.Warn || levels["chain-root-missing"] != check.Info {
 		t.Errorf("findings %+v", b.Findings)
+	}
+}
+
+// TestBuildProfileOfRealSample checks the real TEST signing certificate against
+// the client profile: its EKU (emailProtection) and CN do not fit, per RFC 5280.
+func TestBuildProfileOfRealSample(t *testing.T) {
+	leaf := refCert(t, "samples/TEST-ORG-SIGN-2021.pem")
+	p := diapason.MustProfile(diapason.PSPClient)
+	b, err := Build(context.Background(), BuildRequest{Leaf: []Source{{leaf, "s.pem"}}, Profile: &p, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := slugLevels(b.Findings)
+	for _, slug := range []string{"eku-mismatch", "cn-mismatch", "expired"} {
+		if levels[slug] != check.Fail {
+			t.Errorf("%s: %q (%+v)", slug, levels[slug], b.Findings)
+		}
+	}
+	if b.Profile != diapason.PSPClient || b.Findings[0].Level != check.Fail {
+		t.Errorf("profile %q, findings not sorted: %+v", b.Profile, b.Findings)
+	}
+	if _, ok := levels["key-usage-mismatch"]; ok {
+		t.Errorf("keyUsage digitalSignature is there: %+v", b.Findings)
+	}
+
+	// A certificate of no known hierarchy: info without a profile, a failure with one.
+	other := newPKI(t, "Other", "Client_Diapason_PSP")
+	b, err = Build(context.Background(), BuildRequest{Leaf: []Source{{other.leaf, "l.pem"}}, Chain: []Source{{other.inter, "c.pem"}}, Now: testNow})
+	if err != nil || slugLevels(b.Findings)["hierarchy-unknown"] != check.Info {
+		t.Errorf("no profile: %v %+v", err, b)
+	}
+	b, err = Build(context.Background(), BuildRequest{Leaf: []Source{{other.leaf, "l.pem"}}, Chain: []Source{{other.inter, "c.pem"}}, Profile: &p, Now: testNow})
+	if err != nil || slugLevels(b.Findings)["hierarchy-unknown"] != check.Fail {
+		t.Errorf("psp-client: %v %+v", err, b)
+	}
+}
+
+// TestBuildProductionLeafWithTESTCAs is the reverse mix: a certificate named as
+// issued by the production intermediate, given with the TEST one.
+func TestBuildProductionLeafWithTESTCAs(t *testing.T) {
+	p := newPKI(t, "Reverse", "gap.chu-exemple.fr")
+	prodInter := *p.inter
+	prodInter.RawSubject = refCert(t, "ACI-EL-ORG.cer").RawSubject
+	leaf := sign(t, leafTemplate("gap.chu-exemple.fr"), &prodInter, p.leafKey.Public(), p.interKey)
+	if diapason.HierarchyOf(leaf) != diapason.HierarchyProduction {
+		t.Fatalf("the fixture is not named as a production certificate")
+	}
+	_, err := Build(context.Background(), BuildRequest{Leaf: []Source{{leaf, "prod.pem"}}, Chain: []Source{{refCert(t, "ACI-EL-ORG-TEST.cer"), "ACI-EL-ORG-TEST.cer"}}, Now: testNow})
+	var ce *ChainError
+	if !errors.As(err, &ce) || ce.Slug != "hierarchy-mix" || !strings.Contains(err.Error(), "IGC-Santé production") || !strings.Contains(err.Error(), "IGC-Santé TEST") {
+		t.Errorf("production certificate with the TEST intermediate: %v", err)
 	}
 }
