@@ -206,6 +206,7 @@ func (r *run) newApp() *cli.App {
 		Commands: []*cli.Command{
 			r.csrCommand(),
 			r.bundleCommand(),
+			r.labCommand(),
 		},
 	}
 	app.Action = r.groupAction("")
