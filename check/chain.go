@@ -70,8 +70,9 @@ type Chain struct {
 	Status       ChainStatus  `json:"status"`
 	Missing      *MissingCert `json:"missing,omitempty"`
 	// Unused are the certificates given to Build that are not part of the chain.
-	Unused   []ChainCert `json:"unused,omitempty"`
-	Findings []Finding   `json:"findings"`
+	Unused []ChainCert `json:"unused,omitempty"`
+	// Findings are about the chain; CertReport.Findings repeats them.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // Complete reports whether nothing is missing for a server to send the chain: it ends at
@@ -133,12 +134,13 @@ type ChainBuilder struct {
 	opts      ChainOptions
 	byName    map[string][]candidate // shared candidates by raw subject
 	anchorKey map[string]bool        // raw subject + SPKI of every anchor
-	// supplied are the hierarchies of the CAs the user supplied for every chain.
-	supplied map[diapason.Hierarchy]*x509.Certificate
-	pool     map[*x509.Certificate]ChainCert // precomputed entries of the shared candidates
-	sigs     sync.Map                        // link key → error, for CA children only
-	fetchMu  sync.Mutex
-	fetched  map[string]*fetchEntry
+	// anchorHier and interHier hold a CA of each hierarchy among the anchors and among
+	// the intermediates the user supplied for every chain.
+	anchorHier, interHier map[diapason.Hierarchy]*x509.Certificate
+	pool                  map[*x509.Certificate]ChainCert // precomputed entries of the shared candidates
+	sigs                  sync.Map                        // link key → error, for CA children only
+	fetchMu               sync.Mutex
+	fetched               map[string]*fetchEntry
 }
 
 type candidate struct {
@@ -163,7 +165,7 @@ const maxChainLength = 10
 func NewChainBuilder(opts ChainOptions) *ChainBuilder {
 	b := &ChainBuilder{
 		opts: opts, byName: map[string][]candidate{}, anchorKey: map[string]bool{},
-		supplied: map[diapason.Hierarchy]*x509.Certificate{}, fetched: map[string]*fetchEntry{},
+		anchorHier: hierarchies(opts.Anchors), interHier: hierarchies(opts.Intermediates), fetched: map[string]*fetchEntry{},
 		pool: map[*x509.Certificate]ChainCert{},
 	}
 	seen := map[string]bool{}
@@ -183,15 +185,21 @@ func NewChainBuilder(opts ChainOptions) *ChainBuilder {
 	for _, c := range opts.Intermediates {
 		add(c, SourceGiven, "")
 	}
-	for _, c := range append(slices.Clone(opts.Anchors), opts.Intermediates...) {
-		if h := diapason.HierarchyOf(c); c.IsCA && h != diapason.HierarchyOther && b.supplied[h] == nil {
-			b.supplied[h] = c
-		}
-	}
 	for _, ca := range diapason.IGCSanteCAs() {
 		add(ca.Cert, SourceEmbedded, ca.File)
 	}
 	return b
+}
+
+// hierarchies maps each hierarchy of production, TEST and lab to one of the CAs of it.
+func hierarchies(certs []*x509.Certificate) map[diapason.Hierarchy]*x509.Certificate {
+	m := map[diapason.Hierarchy]*x509.Certificate{}
+	for _, c := range certs {
+		if h := diapason.HierarchyOf(c); c.IsCA && h != diapason.HierarchyOther && m[h] == nil {
+			m[h] = c
+		}
+	}
+	return m
 }
 
 // anchorID identifies a trust anchor by name and key (RFC 5280 §6.1.1), so that a
@@ -568,8 +576,9 @@ func suggestIssuerFile(c *x509.Certificate) (file, link string) {
 
 // checkMix finds a certificate of one hierarchy (IGC-Santé production, TEST, or a lab)
 // combined with CAs of another: the most common real-world mistake. The certificates
-// given with the leaf must all belong to its hierarchy; the builder's shared anchors and
-// intermediates must include some of it when they include another.
+// given with the leaf must all belong to its hierarchy; the builder's shared anchors, and
+// its shared intermediates, must include some of it when they include another (checking
+// against both roots is not a mix, checking against the production root alone is).
 func (st *buildState) checkMix(leaf *x509.Certificate) {
 	h := diapason.HierarchyOf(leaf)
 	if h == diapason.HierarchyOther {
@@ -582,10 +591,13 @@ func (st *buildState) checkMix(leaf *x509.Certificate) {
 			break
 		}
 	}
-	if other == nil && st.b.supplied[h] == nil {
+	for _, shared := range []map[diapason.Hierarchy]*x509.Certificate{st.b.anchorHier, st.b.interHier} {
+		if other != nil || shared[h] != nil {
+			continue
+		}
 		for _, oh := range []diapason.Hierarchy{diapason.HierarchyProduction, diapason.HierarchyTest, diapason.HierarchyLab} {
-			if oh != h && st.b.supplied[oh] != nil {
-				other = st.b.supplied[oh]
+			if oh != h && shared[oh] != nil {
+				other = shared[oh]
 				break
 			}
 		}
@@ -601,8 +613,8 @@ func (st *buildState) checkMix(leaf *x509.Certificate) {
 	case diapason.HierarchyProduction:
 		fix = "a production certificate chains to ACI-EL-ORG.cer and ACR-EL.cer"
 	}
-	st.note("hierarchy-mix", Fail, "%q is a %s certificate but is combined with the %s CA %q: %s",
-		commonName(leaf), h.Label(), oh.Label(), commonName(other), fix)
+	st.note("hierarchy-mix", Fail, "%q belongs to %s but is combined with %q, a CA of %s: %s",
+		commonName(leaf), h.Label(), commonName(other), oh.Label(), fix)
 }
 
 func newChainCert(c candidate) ChainCert {

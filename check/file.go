@@ -25,7 +25,8 @@ type FileReport struct {
 	Items        []Item       `json:"items,omitempty"`
 	// Findings are about the file as a whole (a key that matches none of its certificates).
 	Findings []Finding `json:"findings,omitempty"`
-	// Error says why the input could not be read, Hint what to do; the rest is then empty.
+	// Error says why the input could not be read, Hint what to do; the rest is then
+	// empty. A file found in a directory is then skipped; a named input is not checked.
 	Error string `json:"error,omitempty"`
 	Hint  string `json:"hint,omitempty"`
 }
@@ -95,9 +96,6 @@ func errorReport(path string, named bool, err error) FileReport {
 		err = fe.Err
 	}
 	rep.Error = err.Error()
-	if !named {
-		rep.Error = "skipped: " + rep.Error
-	}
 	return rep
 }
 

@@ -19,7 +19,7 @@ var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 // testLab is made once: a lab holds ten RSA keys.
 var testLab = sync.OnceValues(func() (*lab.Lab, error) {
-	return lab.New(lab.Options{Now: now.AddDate(0, -1, 0), KeyCache: true})
+	return lab.New(lab.Options{Now: now.AddDate(0, -1, 0), KeyCache: "check"})
 })
 
 func getLab(t *testing.T) *lab.Lab {
