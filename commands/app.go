@@ -205,6 +205,7 @@ func (r *run) newApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			r.csrCommand(),
+			r.checkCommand(),
 			r.bundleCommand(),
 			r.labCommand(),
 		},

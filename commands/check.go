@@ -1,0 +1,591 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/diapason-cert/diapason-cert/certio"
+	"github.com/diapason-cert/diapason-cert/check"
+	"github.com/diapason-cert/diapason-cert/csr"
+	"github.com/diapason-cert/diapason-cert/diapason"
+)
+
+func (r *run) checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "inspect certificates, chains, CSRs, keys, CRLs, PKCS#12 and directories: expiry, chain, profile, TEST/production",
+		Description: "Checks every certificate found in the files (directories are scanned recursively, \"-\" reads stdin)\n" +
+			"against the Diapason role it fits, or --profile: validity and the --warn window (for the chain too), the chain\n" +
+			"(completed from the embedded IGC-Santé CAs; judged only when --ca, --lab or --hierarchy names trust anchors),\n" +
+			"CN, SAN, extendedKeyUsage, keyUsage, RSA key, the 3-year IGC-Santé term, TEST/production mixes and --key.",
+		ArgsUsage: "PATH...",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "profile", Value: "auto", Usage: "check end-entity certificates as psp-client, tpe-server, tpe-client or psp-server; auto: each as the role it fits"},
+			&cli.StringFlag{Name: "fqdn", Usage: "the server `FQDN`: the CN and SAN of the GAP server certificate (tpe-server), a SAN of the provider's (psp-server)"},
+			&cli.StringFlag{Name: "key", Usage: "check that the private key in `FILE` is the key of the certificates"},
+			&cli.StringFlag{Name: "at", Usage: "evaluate as of `DATE` (YYYY-MM-DD or RFC 3339) instead of now"},
+			&cli.StringFlag{Name: "warn", Value: diapason.WarnWindow.String(), Usage: "warn when a certificate of the chain expires within `PERIOD` (30d, 2w, 1y, 12h)"},
+			&cli.StringSliceFlag{Name: "ca", Usage: "trust anchors in `FILE` (repeatable): chains must end at one of them"},
+			&cli.StringSliceFlag{Name: "chain", Usage: "intermediate CA certificates in `FILE` (repeatable), offered to every chain"},
+			labFlag(),
+			&cli.StringFlag{Name: "hierarchy", Usage: "chains must end at the root of `HIERARCHY`: production or test (the embedded IGC-Santé roots), or lab (with --lab)"},
+			&cli.BoolFlag{Name: "fetch", Usage: "download missing issuers from their AIA caIssuers URL (HTTP only, 10 s, 1 MiB; LDAP is skipped)"},
+			&cli.BoolFlag{Name: "details", Usage: "show every field of each certificate and its chain instead of the table"},
+		}, secretFlags(false)...),
+		Action: r.check,
+	}
+}
+
+// checkRun is the configuration of one check invocation, from its flags.
+type checkRun struct {
+	checker *check.Checker
+	now     time.Time
+	at      bool
+	warn    diapason.Period
+	profile string
+	details bool
+}
+
+func (r *run) check(c *cli.Context) error {
+	if r.global.output == outputPrometheus {
+		return usageErr("use --output json, or text; Prometheus metrics are planned for a later version",
+			"check cannot write --output prometheus yet")
+	}
+	if c.NArg() == 0 {
+		return usageErr("run 'diapason-cert check FILE|DIR...' ('-' reads stdin)", "check needs at least one file or directory")
+	}
+	cr, err := r.checkSetup(c)
+	if err != nil {
+		return err
+	}
+	opts := check.ScanOptions{Stdin: r.env.Stdin}
+	if r.global.output == outputJSON {
+		return r.checkJSON(c, cr, opts)
+	}
+	return r.checkText(c, cr, opts)
+}
+
+// checkSetup reads the flags and the inputs they name (anchors, intermediates, lab, key).
+func (r *run) checkSetup(c *cli.Context) (*checkRun, error) {
+	cr := &checkRun{now: r.env.Now().UTC(), details: c.Bool("details"), profile: c.String("profile")}
+	var opts check.Options
+	switch p := cr.profile; p {
+	case "auto", "":
+		cr.profile = "auto"
+	default:
+		if _, err := diapason.LookupProfile(p); err != nil {
+			return nil, usageErr("use --profile psp-client, tpe-server, tpe-client, psp-server or auto", "invalid --profile %q", p)
+		}
+		opts.Profile = diapason.ProfileID(p)
+	}
+	if c.IsSet("fqdn") {
+		fqdn, err := csr.NormaliseFQDN(c.String("fqdn"))
+		if err != nil {
+			return nil, usageErr("", "--fqdn: %v", err)
+		}
+		opts.FQDN = fqdn
+	}
+	if s := c.String("at"); s != "" {
+		at, err := parseAt(s)
+		if err != nil {
+			return nil, usageErr("give a date as 2027-01-01 or a time as 2027-01-01T08:00:00+01:00", "invalid --at %q", s)
+		}
+		cr.now, cr.at = at, true
+	}
+	warn, err := diapason.ParsePeriod(c.String("warn"))
+	if err != nil {
+		return nil, usageErr("", "--warn: %v", err)
+	}
+	cr.warn = warn
+
+	var chains check.ChainOptions
+	hierarchy := diapason.Hierarchy("")
+	if s := c.String("hierarchy"); s != "" {
+		if hierarchy, err = diapason.ParseHierarchy(s); err != nil {
+			return nil, usageErr("", "--hierarchy: %v", err)
+		}
+		if hierarchy == diapason.HierarchyLab && !c.IsSet("lab") {
+			return nil, usageErr("give the lab's directory with --lab DIR", "--hierarchy lab needs --lab")
+		}
+		for _, ca := range diapason.IGCSanteCAs() {
+			if ca.Root && ca.Hierarchy == hierarchy {
+				chains.Anchors = append(chains.Anchors, ca.Cert)
+			}
+		}
+	}
+	if c.String("lab") != "" {
+		l, err := r.openLab(c)
+		if err != nil {
+			return nil, err
+		}
+		if hierarchy == "" || hierarchy == diapason.HierarchyLab {
+			chains.Anchors = append(chains.Anchors, l.Anchors()...)
+		}
+		chains.Intermediates = append(chains.Intermediates, l.Intermediates()...)
+	}
+	for _, path := range c.StringSlice("ca") {
+		certs, err := r.loader().LoadCertificates(path)
+		if err != nil {
+			return nil, r.readError(err)
+		}
+		chains.Anchors = append(chains.Anchors, certs...)
+	}
+	for _, path := range c.StringSlice("chain") {
+		certs, err := r.loader().LoadCertificates(path)
+		if err != nil {
+			return nil, r.readError(err)
+		}
+		chains.Intermediates = append(chains.Intermediates, certs...)
+	}
+	if c.Bool("fetch") {
+		chains.Fetch = check.HTTPFetcher(check.AIATimeout, check.AIAMaxBytes)
+	}
+	if path := c.String("key"); path != "" {
+		key, _, err := r.loadKey(c, path)
+		if err != nil {
+			return nil, err
+		}
+		opts.Key, opts.KeyName = key.Public(), certio.DisplayName(path)
+	}
+	// The one secret opens every PKCS#12 file and encrypted key found; it is read once,
+	// here, so that workers never prompt, and only when the command line names it.
+	if unlockSecret.given(c) {
+		secret, err := r.secret(c, unlockSecret, "PKCS#12 files and encrypted keys")
+		if err != nil {
+			return nil, err
+		}
+		opts.Passphrase = func() ([]byte, error) { return bytes.Clone(secret), nil }
+	}
+	opts.Now, opts.Warn = cr.now, warn
+	opts.Chains = check.NewChainBuilder(chains)
+	cr.checker = check.NewChecker(opts)
+	return cr, nil
+}
+
+func parseAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t.UTC(), err
+}
+
+// checkedFile is one file's report made ready to print, in the worker that checked it.
+type checkedFile struct {
+	status Status
+	named  bool
+	certs  []Status
+	// problem and hint say why the file could not be read; problem is "" when it was.
+	problem, hint string
+	json          []byte
+	text          checkText
+}
+
+func newCheckedFile(rep *check.FileReport) checkedFile {
+	f := checkedFile{named: rep.Named}
+	if rep.Error != "" {
+		f.problem, f.hint = certio.DisplayName(rep.File)+": "+rep.Error, rep.Hint
+	}
+	f.status, f.certs = fileStatus(rep)
+	return f
+}
+
+// fileStatus is a file's outcome: an input the user named that cannot be read is a check
+// not made (UNKNOWN); a file in a scanned directory that cannot be read was skipped
+// (WARN); otherwise the worst finding decides.
+func fileStatus(rep *check.FileReport) (Status, []Status) {
+	if rep.Error != "" {
+		if rep.Named {
+			return StatusUnknown, nil
+		}
+		return StatusWarn, nil
+	}
+	s := findingsStatus(rep.Findings)
+	certs := make([]Status, len(rep.Certificates))
+	for i := range rep.Certificates {
+		certs[i] = findingsStatus(rep.Certificates[i].Findings)
+		s = worst(s, certs[i])
+	}
+	return s, certs
+}
+
+// checkSummary counts what a check saw.
+type checkSummary struct {
+	Files        int `json:"files"`
+	Certificates int `json:"certificates"`
+	OK           int `json:"ok"`
+	Warn         int `json:"warn"`
+	Fail         int `json:"fail"`
+	// Skipped counts files in scanned directories that were not read.
+	Skipped int `json:"skipped"`
+	// Unreadable counts inputs named on the command line that could not be read.
+	Unreadable int `json:"unreadable"`
+}
+
+func (s *checkSummary) add(f checkedFile) {
+	s.Files++
+	switch {
+	case f.problem != "" && f.named:
+		s.Unreadable++
+	case f.problem != "":
+		s.Skipped++
+	}
+	for _, cs := range f.certs {
+		s.Certificates++
+		switch cs {
+		case StatusOK:
+			s.OK++
+		case StatusWarn:
+			s.Warn++
+		default:
+			s.Fail++
+		}
+	}
+}
+
+// checkFileJSON and checkCertJSON add the statuses to the core's reports.
+type checkFileJSON struct {
+	*check.FileReport
+	Certificates []checkCertJSON `json:"certificates"`
+	Status       string          `json:"status"`
+}
+
+type checkCertJSON struct {
+	check.CertReport
+	Status string `json:"status"`
+}
+
+// checkJSON streams the result as one JSON document whose files array is written
+// element by element, one line each, as files are checked, so that memory stays flat
+// however many files a directory holds.
+func (r *run) checkJSON(c *cli.Context, cr *checkRun, opts check.ScanOptions) error {
+	r.emitted = true
+	w := r.env.Stdout
+	var sum checkSummary
+	status := StatusOK
+	head := fmt.Sprintf("{\n  \"schema_version\": %d,\n  \"at\": %q,\n  \"profile\": %q,\n  \"warn\": %q,\n  \"files\": [",
+		schemaVersion, cr.now.Format(time.RFC3339), cr.profile, cr.warn.String())
+	if _, err := io.WriteString(w, head); err != nil {
+		return failErr(fmt.Errorf("writing the result: %w", err), "")
+	}
+	first := true
+	err := check.Scan(c.Context, cr.checker, c.Args().Slice(), opts,
+		func(rep *check.FileReport) checkedFile {
+			f := newCheckedFile(rep)
+			doc := checkFileJSON{FileReport: rep, Status: f.status.String(), Certificates: make([]checkCertJSON, len(rep.Certificates))}
+			for i, cert := range rep.Certificates {
+				if !cr.details {
+					cert.SubjectRDNs, cert.IssuerRDNs = nil, nil
+				}
+				if cert.Chain != nil {
+					// The certificate's findings already hold the chain's.
+					chain := *cert.Chain
+					chain.Findings = nil
+					cert.Chain = &chain
+				}
+				doc.Certificates[i] = checkCertJSON{CertReport: cert, Status: f.certs[i].String()}
+			}
+			// One compact line per file: indenting costs more than encoding, and a
+			// line per file suits grep and line-oriented tools on large scans.
+			f.json, _ = json.Marshal(doc)
+			return f
+		},
+		func(f checkedFile) error {
+			sep := ",\n    "
+			if first {
+				sep, first = "\n    ", false
+			}
+			sum.add(f)
+			status = worst(status, f.status)
+			r.reportUnreadable(f)
+			_, err := io.WriteString(w, sep+string(f.json))
+			return err
+		})
+	if err != nil {
+		return failErr(fmt.Errorf("writing the result: %w", err), "")
+	}
+	tail, err := json.MarshalIndent(sum, "  ", "  ")
+	if err != nil {
+		return failErr(err, "")
+	}
+	end := "\n  ],\n"
+	if first {
+		end = "],\n"
+	}
+	r.status = worst(r.status, status)
+	if _, err := fmt.Fprintf(w, "%s  \"summary\": %s,\n  \"status\": %q\n}\n", end, tail, status.String()); err != nil {
+		return failErr(fmt.Errorf("writing the result: %w", err), "")
+	}
+	return nil
+}
+
+// reportUnreadable says on stderr that an input named on the command line could not be
+// read: an error of the run, beyond the result that lists it.
+func (r *run) reportUnreadable(f checkedFile) {
+	if f.problem != "" && f.named {
+		fmt.Fprintf(r.env.Stderr, "diapason-cert: error: %s\n", f.problem)
+		if f.hint != "" {
+			fmt.Fprintf(r.env.Stderr, "diapason-cert: hint: %s\n", f.hint)
+		}
+	}
+}
+
+// checkText is the text of one file: its table rows, findings and other lines.
+type checkText struct {
+	rows     [][]string
+	findings []string
+	items    []string
+	details  string
+}
+
+func (r *run) checkText(c *cli.Context, cr *checkRun, opts check.ScanOptions) error {
+	var sum checkSummary
+	var rows [][]string
+	var findings, items, skipped, unreadable []string
+	status := StatusOK
+	w := r.env.Stdout
+	if cr.at {
+		fmt.Fprintf(w, "As of %s (--at).\n\n", cr.now.Format(time.RFC3339))
+	}
+	err := check.Scan(c.Context, cr.checker, c.Args().Slice(), opts,
+		func(rep *check.FileReport) checkedFile {
+			f := newCheckedFile(rep)
+			f.text = r.renderCheckFile(rep, f.certs, cr.details)
+			return f
+		},
+		func(f checkedFile) error {
+			sum.add(f)
+			status = worst(status, f.status)
+			r.reportUnreadable(f)
+			if cr.details && f.text.details != "" {
+				if _, err := io.WriteString(w, f.text.details); err != nil {
+					return err
+				}
+			}
+			rows = append(rows, f.text.rows...)
+			findings = append(findings, f.text.findings...)
+			items = append(items, f.text.items...)
+			switch {
+			case f.problem != "" && f.named:
+				unreadable = append(unreadable, "  "+f.problem)
+				if f.hint != "" {
+					unreadable = append(unreadable, "    hint: "+f.hint)
+				}
+			case f.problem != "":
+				skipped = append(skipped, "  "+f.problem)
+			}
+			return nil
+		})
+	if err != nil {
+		return failErr(fmt.Errorf("writing the result: %w", err), "")
+	}
+	r.emitted = true
+	r.status = worst(r.status, status)
+	// Blocks are separated by one blank line; details, already written, end with one.
+	var blocks []string
+	if len(rows) > 0 && !cr.details {
+		var table strings.Builder
+		if err := renderTable(&table, []string{"File", "Subject CN", "Role", "Hierarchy", "Not after", "Days", "Status"}, rows); err != nil {
+			return failErr(err, "")
+		}
+		blocks = append(blocks, table.String())
+	}
+	section := func(title string, lines []string) {
+		if len(lines) > 0 {
+			blocks = append(blocks, title+"\n"+strings.Join(lines, "\n")+"\n")
+		}
+	}
+	if !cr.details {
+		section("Findings:", findings)
+	}
+	section("Other material:", items)
+	section("Skipped (not read as certificate material):", skipped)
+	section("Not read:", unreadable)
+	blocks = append(blocks, summaryLine(sum)+"\n")
+	_, err = io.WriteString(w, strings.Join(blocks, "\n"))
+	return err
+}
+
+func summaryLine(s checkSummary) string {
+	line := fmt.Sprintf("%s in %s: %d OK, %d WARN, %d FAIL", plural(s.Certificates, "certificate"), plural(s.Files, "file"), s.OK, s.Warn, s.Fail)
+	if s.Skipped > 0 {
+		line += fmt.Sprintf("; %d skipped", s.Skipped)
+	}
+	if s.Unreadable > 0 {
+		line += fmt.Sprintf("; %d not read", s.Unreadable)
+	}
+	return line
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// renderCheckFile renders a file's report; it runs in the worker that checked the file.
+func (r *run) renderCheckFile(rep *check.FileReport, certs []Status, details bool) checkText {
+	var t checkText
+	name := certio.DisplayName(rep.File)
+	for i := range rep.Certificates {
+		cert := &rep.Certificates[i]
+		cn := cert.CommonName
+		if cn == "" {
+			cn = cert.Subject
+		}
+		t.rows = append(t.rows, []string{name, cn, cert.Role.Label(), cert.Hierarchy.Label(),
+			cert.NotAfter.Format(time.DateOnly), strconv.Itoa(cert.DaysLeft), r.colour.status(certs[i])})
+		if len(cert.Findings) > 0 {
+			t.findings = append(t.findings, fmt.Sprintf("%s: %s", name, cn))
+			t.findings = append(t.findings, r.findingLines(cert.Findings)...)
+		}
+		if details {
+			t.details += r.renderCertDetails(name, cert, certs[i])
+		}
+	}
+	if len(rep.Findings) > 0 {
+		lines := append([]string{name + ":"}, r.findingLines(rep.Findings)...)
+		if details {
+			t.details += strings.Join(lines, "\n") + "\n\n"
+		} else {
+			t.findings = append(t.findings, lines...)
+		}
+	}
+	for _, it := range rep.Items {
+		where := name
+		if it.Line > 0 {
+			where = fmt.Sprintf("%s:%d", name, it.Line)
+		}
+		t.items = append(t.items, fmt.Sprintf("  %s: %s", where, it.Summary))
+	}
+	return t
+}
+
+func (r *run) findingLines(fs []check.Finding) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		var tag string
+		switch f.Level {
+		case check.Fail:
+			tag = r.colour.fail.Sprint("FAIL")
+		case check.Warn:
+			tag = r.colour.warn.Sprint("WARN")
+		default:
+			tag = r.colour.dim.Sprint("INFO")
+		}
+		out = append(out, fmt.Sprintf("  %s %s: %s", tag, f.Slug, f.Message))
+	}
+	return out
+}
+
+// renderCertDetails is the full view of one certificate.
+func (r *run) renderCertDetails(file string, cert *check.CertReport, status Status) string {
+	var b strings.Builder
+	list := func(v []string) string {
+		if len(v) == 0 {
+			return "none"
+		}
+		return strings.Join(v, ", ")
+	}
+	validity := fmt.Sprintf("%s to %s", cert.NotBefore.Format(time.DateTime), cert.NotAfter.Format(time.DateTime+" UTC"))
+	switch {
+	case cert.DaysLeft < 0:
+		validity += fmt.Sprintf(" (expired %s ago)", plural(-cert.DaysLeft, "day"))
+	default:
+		validity += fmt.Sprintf(" (%s left)", plural(cert.DaysLeft, "day"))
+	}
+	role := cert.Role.Label()
+	if cert.Profile != "" {
+		role += " (checked as " + string(cert.Profile) + ")"
+	}
+	kind := "end entity"
+	if cert.IsCA {
+		kind = "CA"
+	}
+	pairs := [][2]string{
+		{"file", file},
+		{"subject", cert.Subject},
+		{"issuer", cert.Issuer},
+		{"serial", cert.Serial},
+		{"validity", validity},
+		{"key", cert.Key.String()},
+		{"signature", cert.SignatureAlgorithm},
+		{"type", kind},
+		{"DNS names", list(cert.DNSNames)},
+	}
+	for _, extra := range []struct {
+		name string
+		v    []string
+	}{{"IP addresses", cert.IPAddresses}, {"email addresses", cert.EmailAddresses}, {"URIs", cert.URIs}} {
+		if len(extra.v) > 0 {
+			pairs = append(pairs, [2]string{extra.name, list(extra.v)})
+		}
+	}
+	pairs = append(pairs,
+		[2]string{"key usage", list(cert.KeyUsage)},
+		[2]string{"extended key usage", list(cert.ExtKeyUsage)},
+		[2]string{"CRL", list(cert.CRLURLs)},
+		[2]string{"OCSP", list(cert.OCSPURLs)},
+		[2]string{"CA issuers", list(cert.CAIssuerURLs)},
+		[2]string{"subject key id", orNone(cert.SubjectKeyID)},
+		[2]string{"authority key id", orNone(cert.AuthorityKeyID)},
+		[2]string{"SHA-256", cert.SHA256},
+		[2]string{"role", role},
+		[2]string{"hierarchy", cert.Hierarchy.Label()},
+		[2]string{"status", r.colour.status(status)},
+	)
+	renderPairs(&b, pairs)
+	if ch := cert.Chain; ch != nil {
+		fmt.Fprintf(&b, "chain (%s):\n", ch.Status)
+		for i, cc := range ch.Certificates {
+			fmt.Fprintf(&b, "  %d. %s%s\n", i+1, cc.Subject, chainNote(cc, i))
+		}
+		if m := ch.Missing; m != nil {
+			fmt.Fprintf(&b, "  %d. missing: %s", len(ch.Certificates)+1, m.Subject)
+			if m.KeyID != "" {
+				fmt.Fprintf(&b, " (key id %s)", m.KeyID)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if len(cert.Findings) > 0 {
+		b.WriteString(strings.Join(r.findingLines(cert.Findings), "\n") + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func chainNote(cc check.ChainCert, i int) string {
+	var notes []string
+	switch {
+	case i == 0:
+		notes = append(notes, "this certificate")
+	case cc.Source == check.SourceEmbedded:
+		notes = append(notes, "embedded "+cc.File)
+	case cc.Source == check.SourceFetched:
+		notes = append(notes, "downloaded from "+cc.File)
+	case cc.Source == check.SourceAnchor:
+		notes = append(notes, "trust anchor")
+	default:
+		notes = append(notes, "given")
+	}
+	if cc.Root {
+		notes = append(notes, "root")
+	}
+	return " (" + strings.Join(notes, ", ") + ")"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
