@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -612,7 +613,7 @@ func (r *run) labServe(c *cli.Context) error {
 	if err != nil {
 		return failErr(fmt.Errorf("cannot listen on %s: %w", addr, err), "choose another address with --listen HOST:PORT (the certificates name "+l.URL()+")")
 	}
-	if ln.Addr().String() != urlAddr {
+	if !listensAt(ln.Addr(), u) {
 		r.warnf("listening on %s, but the lab certificates point at %s: clients that follow them will not reach this server", ln.Addr(), l.URL())
 	}
 
@@ -646,6 +647,24 @@ func (r *run) labServe(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "stopped serving the lab %s after %d requests\n", res.Lab, res.Requests)
 		return err
 	})
+}
+
+// listensAt reports whether a listener answers the lab URL's port (and its
+// host, when the URL names an IP address).
+func listensAt(a net.Addr, u *url.URL) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	if strconv.Itoa(tcp.Port) != port {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip == nil || tcp.IP.IsUnspecified() || ip.Equal(tcp.IP)
 }
 
 // formatEntry is one log line: who asked what, and what the lab answered.

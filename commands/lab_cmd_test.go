@@ -8,6 +8,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -493,5 +494,30 @@ func TestLabServe(t *testing.T) {
 	// One log line per request: four OCSP, one after the revocation, one CRL.
 	if res["requests"] != 6.0 || strings.Count(logs, "\ndiapason-cert: 127.0.0.1:") != 6 {
 		t.Errorf("requests %v, want 6\n%s", res["requests"], logs)
+	}
+}
+
+func TestLabServeRefusals(t *testing.T) {
+	dir := labDir(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"lab", "serve", "--lab", dir, "--listen", busy.Addr().String()}, 1, "cannot listen on " + busy.Addr().String()},
+		{[]string{"lab", "serve", "--lab", dir, "--listen", "8880"}, 2, "--listen \"8880\""},
+		{[]string{"lab", "serve"}, 2, "--lab is required"},
+		{[]string{"lab", "serve", "--lab", filepath.Join(dir, "nope")}, 3, "make a lab with 'diapason-cert lab init DIR'"},
+		{[]string{"lab", "serve", "--lab", dir, "extra"}, 2, "unexpected argument"},
+	} {
+		r := runCLI(t, runOpts{}, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: want exit %d and %q\n%s", tc.args, tc.code, tc.want, r)
+		}
 	}
 }
