@@ -10,10 +10,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,11 +92,17 @@ func writePEM(t testing.TB, dir, name, typ string, der []byte) string {
 }
 
 func generate() *PKI {
+	return generateKeys(2048, 365*24*time.Hour)
+}
+
+// generateKeys makes the PKI with bits-bit RSA keys, valid credentials
+// lasting lifetime from now.
+func generateKeys(bits int, lifetime time.Duration) *PKI {
 	keys := make([]*rsa.PrivateKey, 5)
 	var wg sync.WaitGroup
 	for i := range keys {
 		wg.Go(func() {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			k, err := rsa.GenerateKey(rand.Reader, bits)
 			if err == nil {
 				keys[i] = k
 			}
@@ -112,7 +120,7 @@ func generate() *PKI {
 	}
 	rootKey, interKey, serverKey, clientKey, rogueKey := keys[0], keys[1], keys[2], keys[3], keys[4]
 	now := time.Now()
-	valid := [2]time.Time{now.Add(-time.Hour), now.Add(365 * 24 * time.Hour)}
+	valid := [2]time.Time{now.Add(-time.Hour), now.Add(lifetime)}
 	expired := [2]time.Time{now.Add(-2 * 365 * 24 * time.Hour), now.Add(-24 * time.Hour)}
 	ou := []string{"IGC-SANTE TEST", "0002 187512751"}
 
@@ -164,4 +172,81 @@ func issue(tmpl *x509.Certificate, validity [2]time.Time, key crypto.Signer, par
 		panic(err)
 	}
 	return cert
+}
+
+// fixedFiles are the files WriteFixedPKI writes, by what they hold.
+var fixedFiles = []string{"root.pem", "inter.pem", "server.pem", "server.key", "client.pem", "client.key"}
+
+// WriteFixedPKI writes into dir a root, an intermediate, a server and a
+// client with bits-bit RSA keys, valid for a century: fixtures such as
+// recorded transcripts must not change between runs.
+func WriteFixedPKI(dir string, bits int) error {
+	p := generateKeys(bits, 100*365*24*time.Hour)
+	if p == nil {
+		return errors.New("testpeer: generating the PKI failed")
+	}
+	serverKey, err := x509.MarshalPKCS8PrivateKey(p.Server.Key)
+	if err != nil {
+		return err
+	}
+	clientKey, err := x509.MarshalPKCS8PrivateKey(p.Client.Key)
+	if err != nil {
+		return err
+	}
+	ders := [][]byte{p.Root.Raw, p.Intermediate.Raw, p.Server.Chain[0].Raw, serverKey, p.Client.Chain[0].Raw, clientKey}
+	for i, der := range ders {
+		typ := "CERTIFICATE"
+		if strings.HasSuffix(fixedFiles[i], ".key") {
+			typ = "PRIVATE KEY"
+		}
+		if err := os.WriteFile(filepath.Join(dir, fixedFiles[i]), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadFixedPKI reads what WriteFixedPKI wrote into dir, which must be an
+// absolute path for openssl peers to find the files.
+func LoadFixedPKI(t testing.TB, dir string) *PKI {
+	t.Helper()
+	var ders [][]byte
+	for _, name := range fixedFiles {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := pem.Decode(data)
+		if b == nil {
+			t.Fatalf("%s: no PEM block", name)
+		}
+		ders = append(ders, b.Bytes)
+	}
+	parse := func(der []byte) *x509.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	key := func(der []byte) crypto.Signer {
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			t.Fatalf("%T is not a signer", k)
+		}
+		return s
+	}
+	root, inter := parse(ders[0]), parse(ders[1])
+	path := func(name string) string { return filepath.Join(dir, name) }
+	return &PKI{
+		Root:         root,
+		Intermediate: inter,
+		RootFile:     path("root.pem"),
+		Server:       Cred{Chain: []*x509.Certificate{parse(ders[2]), inter}, Key: key(ders[3]), CertFile: path("server.pem"), ChainFile: path("inter.pem"), KeyFile: path("server.key")},
+		Client:       Cred{Chain: []*x509.Certificate{parse(ders[4]), inter}, Key: key(ders[5]), CertFile: path("client.pem"), ChainFile: path("inter.pem"), KeyFile: path("client.key")},
+	}
 }
