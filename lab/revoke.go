@@ -39,12 +39,19 @@ func ParseReason(s string) (int, error) {
 
 // ReasonName is the RFC 5280 name of a reason code.
 func ReasonName(code int) string {
-	for _, r := range reasons {
-		if r.code == code {
-			return r.name
-		}
+	if name, ok := reasonName(code); ok {
+		return name
 	}
 	return fmt.Sprintf("reason(%d)", code)
+}
+
+func reasonName(code int) (string, bool) {
+	for _, r := range reasons {
+		if r.code == code {
+			return r.name, true
+		}
+	}
+	return "", false
 }
 
 // Revocation is the outcome of Revoke.
@@ -65,7 +72,7 @@ type Revocation struct {
 // new CRL has the next CRL number and keeps every earlier entry. A lab stored
 // on disk writes the new CRL at once, so a running `lab serve` follows.
 func (l *Lab) Revoke(cert *x509.Certificate, reason int, now time.Time) (Revocation, error) {
-	if ReasonName(reason) == fmt.Sprintf("reason(%d)", reason) {
+	if _, ok := reasonName(reason); !ok {
 		return Revocation{}, fmt.Errorf("revocation reason %d is not one a CA gives (RFC 5280 §5.3.1)", reason)
 	}
 	now = now.UTC().Truncate(time.Second)
