@@ -208,11 +208,6 @@ func anchorID(c *x509.Certificate) string {
 	return string(c.RawSubject) + "\x00" + string(c.RawSubjectPublicKeyInfo)
 }
 
-// BuildChain is NewChainBuilder(opts).Build for a single chain.
-func BuildChain(ctx context.Context, leaf *x509.Certificate, given []*x509.Certificate, opts ChainOptions, now time.Time) Chain {
-	return NewChainBuilder(opts).Build(ctx, leaf, given, now)
-}
-
 // Build orders leaf and its issuers, taken from given (any order, duplicates allowed) and
 // the builder's sources, checks every signature link and judges the result. now picks,
 // among equivalent issuers, one valid at that time.

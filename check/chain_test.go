@@ -15,6 +15,10 @@ import (
 	"github.com/diapason-cert/diapason-cert/diapason"
 )
 
+func buildChain(leaf *x509.Certificate, given []*x509.Certificate, opts ChainOptions, now time.Time) Chain {
+	return NewChainBuilder(opts).Build(context.Background(), leaf, given, now)
+}
+
 func chainSubjects(c Chain) []string {
 	var out []string
 	for _, cc := range c.Certificates {
@@ -34,7 +38,7 @@ func wantChain(t *testing.T, c Chain, status ChainStatus, cns ...string) {
 // verified, and nothing is said about a clean chain.
 func TestChainRealTestSampleCompletedOffline(t *testing.T) {
 	leaf := reference(t, "samples/TEST-ORG-SIGN-2021.pem")
-	c := BuildChain(context.Background(), leaf, nil, ChainOptions{}, testNow)
+	c := buildChain(leaf, nil, ChainOptions{}, testNow)
 	wantChain(t, c, ChainComplete, "testsign.test.asipsante.fr", "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS", "TEST AC RACINE IGC-SANTE ELEMENTAIRE")
 	if len(c.Findings) != 0 {
 		t.Errorf("findings on a complete chain: %v", c.Findings)
@@ -53,7 +57,7 @@ func TestChainRealTestSampleCompletedOffline(t *testing.T) {
 	}
 
 	// Asking for the TEST hierarchy's root makes it trusted.
-	c = BuildChain(context.Background(), leaf, nil, ChainOptions{Anchors: []*x509.Certificate{embedded("ACR-EL-TEST.cer")}}, testNow)
+	c = buildChain(leaf, nil, ChainOptions{Anchors: []*x509.Certificate{embedded("ACR-EL-TEST.cer")}}, testNow)
 	wantChain(t, c, ChainTrusted, "testsign.test.asipsante.fr", "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS", "TEST AC RACINE IGC-SANTE ELEMENTAIRE")
 	if c.Certificates[2].Source != SourceAnchor || len(c.Findings) != 0 {
 		t.Errorf("anchor: %+v", c)
@@ -65,7 +69,7 @@ func TestChainHierarchyMix(t *testing.T) {
 	prodInter := reference(t, "ACI-EL-ORG.cer")
 
 	// A TEST certificate bundled with the production intermediate.
-	c := BuildChain(context.Background(), leaf, []*x509.Certificate{prodInter}, ChainOptions{}, testNow)
+	c := buildChain(leaf, []*x509.Certificate{prodInter}, ChainOptions{}, testNow)
 	if f := slugs(c.Findings); f["hierarchy-mix"] != Fail {
 		t.Errorf("TEST leaf + production intermediate: %v", c.Findings)
 	}
@@ -74,13 +78,13 @@ func TestChainHierarchyMix(t *testing.T) {
 	}
 
 	// A TEST certificate checked against the production root (--hierarchy production).
-	c = BuildChain(context.Background(), leaf, nil, ChainOptions{Anchors: []*x509.Certificate{embedded("ACR-EL.cer")}}, testNow)
+	c = buildChain(leaf, nil, ChainOptions{Anchors: []*x509.Certificate{embedded("ACR-EL.cer")}}, testNow)
 	if f := slugs(c.Findings); f["hierarchy-mix"] != Fail || f["chain-untrusted"] != Fail {
 		t.Errorf("TEST leaf, production anchor: %v", c.Findings)
 	}
 
 	// The reverse: the production intermediate (as a leaf of its own) with TEST CAs given.
-	c = BuildChain(context.Background(), prodInter, []*x509.Certificate{reference(t, "ACR-EL-TEST.cer")}, ChainOptions{}, testNow)
+	c = buildChain(prodInter, []*x509.Certificate{reference(t, "ACR-EL-TEST.cer")}, ChainOptions{}, testNow)
 	if f := slugs(c.Findings); f["hierarchy-mix"] != Fail {
 		t.Errorf("production CA + TEST root: %v", c.Findings)
 	}
@@ -88,7 +92,7 @@ func TestChainHierarchyMix(t *testing.T) {
 
 	// Both roots as anchors is not a mix.
 	both := ChainOptions{Anchors: []*x509.Certificate{embedded("ACR-EL.cer"), embedded("ACR-EL-TEST.cer")}}
-	c = BuildChain(context.Background(), leaf, nil, both, testNow)
+	c = buildChain(leaf, nil, both, testNow)
 	if len(c.Findings) != 0 || c.Status != ChainTrusted {
 		t.Errorf("both roots: %+v", c)
 	}
@@ -99,7 +103,7 @@ func TestChainOrdersAndDedupes(t *testing.T) {
 	inter := root.sub(t, "Inter")
 	leaf := inter.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
 	given := []*x509.Certificate{root.cert, inter.cert, leaf, root.cert, inter.cert}
-	c := BuildChain(context.Background(), leaf, given, ChainOptions{}, testNow)
+	c := buildChain(leaf, given, ChainOptions{}, testNow)
 	wantChain(t, c, ChainComplete, "gap.chu-exemple.fr", "Inter", "Root")
 	if len(c.Unused) != 0 || len(c.Findings) != 0 {
 		t.Errorf("unused %v findings %v", c.Unused, c.Findings)
@@ -114,12 +118,12 @@ func TestChainOrdersAndDedupes(t *testing.T) {
 	}
 
 	// With the root as anchor: trusted. With an intermediate as anchor: trusted there.
-	c = BuildChain(context.Background(), leaf, []*x509.Certificate{inter.cert}, ChainOptions{Anchors: []*x509.Certificate{root.cert}}, testNow)
+	c = buildChain(leaf, []*x509.Certificate{inter.cert}, ChainOptions{Anchors: []*x509.Certificate{root.cert}}, testNow)
 	wantChain(t, c, ChainTrusted, "gap.chu-exemple.fr", "Inter", "Root")
-	c = BuildChain(context.Background(), leaf, nil, ChainOptions{Anchors: []*x509.Certificate{inter.cert}}, testNow)
+	c = buildChain(leaf, nil, ChainOptions{Anchors: []*x509.Certificate{inter.cert}}, testNow)
 	wantChain(t, c, ChainTrusted, "gap.chu-exemple.fr", "Inter")
 	// Shared intermediates (--chain) are used like given ones.
-	c = BuildChain(context.Background(), leaf, nil, ChainOptions{Intermediates: []*x509.Certificate{inter.cert, root.cert}}, testNow)
+	c = buildChain(leaf, nil, ChainOptions{Intermediates: []*x509.Certificate{inter.cert, root.cert}}, testNow)
 	wantChain(t, c, ChainComplete, "gap.chu-exemple.fr", "Inter", "Root")
 }
 
@@ -128,7 +132,7 @@ func TestChainMissingIntermediate(t *testing.T) {
 	inter := root.sub(t, "Inter")
 	leaf := inter.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
 
-	c := BuildChain(context.Background(), leaf, []*x509.Certificate{root.cert}, ChainOptions{}, testNow)
+	c := buildChain(leaf, []*x509.Certificate{root.cert}, ChainOptions{}, testNow)
 	wantChain(t, c, ChainIncomplete, "gap.chu-exemple.fr")
 	if c.Complete() || c.Missing == nil || c.Missing.Subject != "C=FR, O=Test PKI, CN=Inter" ||
 		c.Missing.KeyID != diapason.Fingerprint(inter.cert.SubjectKeyId) {
@@ -138,7 +142,7 @@ func TestChainMissingIntermediate(t *testing.T) {
 	if f := slugs(c.Findings); f["chain-incomplete"] != Info || len(f) != 1 {
 		t.Errorf("no anchors: %v", c.Findings)
 	}
-	c = BuildChain(context.Background(), leaf, nil, ChainOptions{Anchors: []*x509.Certificate{root.cert}}, testNow)
+	c = buildChain(leaf, nil, ChainOptions{Anchors: []*x509.Certificate{root.cert}}, testNow)
 	if f := slugs(c.Findings); f["chain-incomplete"] != Fail {
 		t.Errorf("with anchors: %v", c.Findings)
 	}
@@ -152,7 +156,7 @@ func TestChainStopsShortOfRoot(t *testing.T) {
 	inter := root.sub(t, "GeoTrust-like CA")
 	leaf := inter.issue(t, leafTemplate("psp.example.com"), nil)
 
-	c := BuildChain(context.Background(), leaf, []*x509.Certificate{inter.cert}, ChainOptions{}, testNow)
+	c := buildChain(leaf, []*x509.Certificate{inter.cert}, ChainOptions{}, testNow)
 	wantChain(t, c, ChainNoRoot, "psp.example.com", "GeoTrust-like CA")
 	if f := slugs(c.Findings); f["chain-root-missing"] != Info || len(f) != 1 || !c.Complete() {
 		t.Errorf("findings %v complete %v", c.Findings, c.Complete())
@@ -162,12 +166,12 @@ func TestChainStopsShortOfRoot(t *testing.T) {
 	}
 	// Asked to end at another root, it is untrusted.
 	other := newRoot(t, "Other Root")
-	c = BuildChain(context.Background(), leaf, []*x509.Certificate{inter.cert}, ChainOptions{Anchors: []*x509.Certificate{other.cert}}, testNow)
+	c = buildChain(leaf, []*x509.Certificate{inter.cert}, ChainOptions{Anchors: []*x509.Certificate{other.cert}}, testNow)
 	if f := slugs(c.Findings); f["chain-untrusted"] != Fail {
 		t.Errorf("untrusted: %v", c.Findings)
 	}
 	// A complete chain to a root that is not an anchor is untrusted too.
-	c = BuildChain(context.Background(), leaf, []*x509.Certificate{inter.cert, root.cert}, ChainOptions{Anchors: []*x509.Certificate{other.cert}}, testNow)
+	c = buildChain(leaf, []*x509.Certificate{inter.cert, root.cert}, ChainOptions{Anchors: []*x509.Certificate{other.cert}}, testNow)
 	if f := slugs(c.Findings); f["chain-untrusted"] != Fail || c.Status != ChainComplete {
 		t.Errorf("complete, untrusted: %v %s", c.Findings, c.Status)
 	}
@@ -183,7 +187,7 @@ func TestChainWrongSignature(t *testing.T) {
 	impostor := &testCA{cert: root.issue(t, tmpl, impostorKey.Public()), key: impostorKey}
 	leaf := impostor.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
 
-	c := BuildChain(context.Background(), leaf, []*x509.Certificate{inter.cert, root.cert}, ChainOptions{}, testNow)
+	c := buildChain(leaf, []*x509.Certificate{inter.cert, root.cert}, ChainOptions{}, testNow)
 	if c.Status != ChainInvalid || c.Complete() || c.Certificates[0].SignatureVerified {
 		t.Errorf("status %s, %+v", c.Status, c.Certificates)
 	}
@@ -192,7 +196,7 @@ func TestChainWrongSignature(t *testing.T) {
 	}
 	wantChain(t, c, ChainInvalid, "gap.chu-exemple.fr", "Inter", "Root")
 	// Given both, the one whose signature verifies is picked.
-	c = BuildChain(context.Background(), leaf, []*x509.Certificate{inter.cert, impostor.cert, root.cert}, ChainOptions{}, testNow)
+	c = buildChain(leaf, []*x509.Certificate{inter.cert, impostor.cert, root.cert}, ChainOptions{}, testNow)
 	if c.Status != ChainComplete || c.Certificates[1].Cert != impostor.cert {
 		t.Errorf("verified candidate not preferred: %s %v", c.Status, c.Findings)
 	}
@@ -206,7 +210,7 @@ func TestChainPrefersIssuerValidNow(t *testing.T) {
 	old.NotBefore, old.NotAfter = testNow.AddDate(-10, 0, 0), testNow.AddDate(-1, 0, 0)
 	expired := root.issue(t, old, inter.key.Public())
 	leaf := inter.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
-	c := BuildChain(context.Background(), leaf, []*x509.Certificate{expired, inter.cert}, ChainOptions{}, testNow)
+	c := buildChain(leaf, []*x509.Certificate{expired, inter.cert}, ChainOptions{}, testNow)
 	if c.Certificates[1].Cert != inter.cert {
 		t.Errorf("picked the expired copy")
 	}
@@ -216,13 +220,13 @@ func TestChainSelfSigned(t *testing.T) {
 	key := ecKey(t)
 	tmpl := leafTemplate("self.example")
 	self := create(t, tmpl, tmpl, key.Public(), key)
-	c := BuildChain(context.Background(), self, nil, ChainOptions{}, testNow)
+	c := buildChain(self, nil, ChainOptions{}, testNow)
 	wantChain(t, c, ChainComplete, "self.example")
 	if !c.Certificates[0].Root || len(c.Findings) != 0 {
 		t.Errorf("%+v", c)
 	}
 	// Pinned as an anchor, it is trusted.
-	c = BuildChain(context.Background(), self, nil, ChainOptions{Anchors: []*x509.Certificate{self}}, testNow)
+	c = buildChain(self, nil, ChainOptions{Anchors: []*x509.Certificate{self}}, testNow)
 	wantChain(t, c, ChainTrusted, "self.example")
 }
 
@@ -235,7 +239,7 @@ func TestChainMissingNewerIGCSanteIntermediate(t *testing.T) {
 	tmpl := leafTemplate(diapason.ClientDiapasonPSP)
 	leaf := create(t, tmpl, fakeParent, rsaKey().Public(), key)
 
-	c := BuildChain(context.Background(), leaf, nil, ChainOptions{}, testNow)
+	c := buildChain(leaf, nil, ChainOptions{}, testNow)
 	if c.Status != ChainIncomplete || c.Missing == nil {
 		t.Fatalf("%+v", c)
 	}
@@ -279,14 +283,14 @@ func TestChainAIAFetch(t *testing.T) {
 	}
 
 	// Without Fetch nothing is downloaded and the file to add is named from the AIA.
-	c := BuildChain(context.Background(), leaf, nil, ChainOptions{}, testNow)
+	c := buildChain(leaf, nil, ChainOptions{}, testNow)
 	if c.Missing == nil || c.Missing.File != "inter.cer" || c.Missing.URL != "http://pki.example/inter.cer" {
 		t.Errorf("missing %+v", c.Missing)
 	}
 
 	// A failed download is said, and the chain stays incomplete.
 	failing := func(context.Context, string) ([]byte, error) { return nil, errors.New("connection refused") }
-	c = BuildChain(context.Background(), leaf, nil, ChainOptions{Fetch: failing}, testNow)
+	c = buildChain(leaf, nil, ChainOptions{Fetch: failing}, testNow)
 	if f := slugs(c.Findings); f["aia-fetch-failed"] != Info || f["chain-incomplete"] != Info {
 		t.Errorf("failed fetch: %v", c.Findings)
 	}

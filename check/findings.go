@@ -62,9 +62,6 @@ type CertReport struct {
 	Findings []Finding `json:"findings"`
 }
 
-// Status is the worst level among the findings, "" when there are none.
-func (r *CertReport) Status() Level { return Worst(r.Findings) }
-
 // CheckCertificate inspects cert, builds its chain from given and the Checker's sources,
 // and returns every finding: validity (of the chain too), the chain, the profile, the key.
 func (k *Checker) CheckCertificate(ctx context.Context, cert *x509.Certificate, given []*x509.Certificate) CertReport {

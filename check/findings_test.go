@@ -272,7 +272,7 @@ func TestRoleOf(t *testing.T) {
 			t.Errorf("%q %v igc=%v: %s, want %s", tc.cn, tc.eku, tc.igc, got, tc.want)
 		}
 	}
-	if RoleGAPServer.Label() != "GAP server" || RoleCA.Label() != "CA" || RoleOfProfile(diapason.TPEClient) != RoleTPEClient {
+	if RoleGAPServer.Label() != "GAP server" || RoleCA.Label() != "CA" || RoleTPEClient.Profile() != diapason.TPEClient {
 		t.Error("labels")
 	}
 }

@@ -45,16 +45,6 @@ func (r Role) Label() string {
 	return "other"
 }
 
-// RoleOfProfile is the role whose certificates a profile describes.
-func RoleOfProfile(p diapason.ProfileID) Role {
-	for r, rp := range roleProfiles {
-		if rp == p {
-			return r
-		}
-	}
-	return RoleOther
-}
-
 // Certificate is what inspection shows of one certificate. Names are shown as issued:
 // RDNs in encoded order, the two OUs of IGC-Santé names apart.
 type Certificate struct {
