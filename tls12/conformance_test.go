@@ -45,14 +45,10 @@ func TestStateMachineConformance(t *testing.T) {
 	samples := sampleByType()
 	for _, name := range conformanceTranscripts {
 		server := strings.HasPrefix(name, "server-")
-		peer := loadTranscripts(t, server)[name]
+		tr := loadTranscripts(t, server)[name]
 		cfg := transcriptConfig(pki, server)
-		c, hsErr, _ := replay(t, server, peer, cfg)
-		if hsErr != nil {
-			t.Fatalf("%s: %v", name, hsErr)
-		}
-		keys := c.in.cipher
-		inputs := peerInputs(t, peer, keys)
+		keys := tr.keys.peerCipher(t, server)
+		inputs := peerInputs(t, tr.peer, keys)
 		states := statesBefore(t, server, inputs)
 
 		var cases []spliceCase

@@ -125,29 +125,3 @@ func TestMessagesRejectMalformed(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseHandshake(f *testing.F) {
-	for _, m := range sampleMessages() {
-		raw, _ := marshalMessage(m)
-		f.Add(raw)
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		m, err := parseMessage(raw)
-		if err != nil {
-			return
-		}
-		m.summary()
-		// What parses re-marshals to bytes that parse to the same message.
-		again, err := marshalMessage(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m2, err := parseMessage(again)
-		if err != nil {
-			t.Fatalf("re-marshalled message does not parse: %v", err)
-		}
-		if third, _ := marshalMessage(m2); !bytes.Equal(third, again) {
-			t.Fatalf("marshalling is not stable")
-		}
-	})
-}

@@ -85,15 +85,24 @@ func (s SignatureScheme) String() string {
 	return fmt.Sprintf("0x%04X", uint16(s))
 }
 
-// fitsKey reports whether scheme can be made or checked with key pub.
+// fitsKey reports whether scheme can be made or checked with key pub. An
+// RSA modulus must hold the encoded digest: RFC 8017 §9.2 (a DigestInfo of
+// 19 bytes plus the hash, plus 11) and §9.1.1 (the hash twice, as the salt
+// is as long, plus 2), which rules out PSS with SHA-512 for 1024-bit keys.
 func fitsKey(s SignatureScheme, pub crypto.PublicKey) bool {
 	info, ok := schemes[s]
 	if !ok {
 		return false
 	}
-	switch pub.(type) {
+	switch pub := pub.(type) {
 	case *rsa.PublicKey:
-		return info.kind == sigPKCS1 || info.kind == sigPSS
+		emLen := (pub.N.BitLen() - 1 + 7) / 8
+		switch info.kind {
+		case sigPKCS1:
+			return pub.Size() >= 19+info.hash.Size()+11
+		case sigPSS:
+			return emLen >= 2*info.hash.Size()+2
+		}
 	case *ecdsa.PublicKey:
 		return info.kind == sigECDSA
 	}

@@ -3,9 +3,12 @@ package tls12
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"encoding/binary"
 	"slices"
 	"testing"
+
+	"github.com/diapason-cert/diapason-cert/tls12/internal/testpeer"
 )
 
 func TestSuiteTable(t *testing.T) {
@@ -151,5 +154,34 @@ func TestClientRefusesEncryptThenMACWithGCM(t *testing.T) {
 	hs := &handshake{c: &Conn{config: &Config{}}}
 	if err := hs.acceptServerHello(hello, sh); alertOf(err) != AlertIllegalParameter {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestSchemeFitsKeySize: FuzzServer found that a client preferring
+// rsa_pss_rsae_sha512 made a server with a 1024-bit key fail with
+// internal_error; such a scheme must just not be chosen.
+func TestSchemeFitsKeySize(t *testing.T) {
+	small := loadFixedPKI(t).Server.Key.Public()
+	big := testpeer.NewPKI(t).Server.Key.Public()
+	for _, tc := range []struct {
+		s          SignatureScheme
+		small, big bool
+	}{
+		{PSSWithSHA512, false, true},
+		{PSSWithSHA384, true, true},
+		{PKCS1WithSHA512, true, true},
+		{ECDSAWithSHA256, false, false},
+	} {
+		if fitsKey(tc.s, small) != tc.small || fitsKey(tc.s, big) != tc.big {
+			t.Errorf("%s: 1024 bits %v, 2048 bits %v", tc.s, fitsKey(tc.s, small), fitsKey(tc.s, big))
+		}
+	}
+	if s, ok := pickScheme([]SignatureScheme{PSSWithSHA512, PSSWithSHA256}, small); !ok || s != PSSWithSHA256 {
+		t.Errorf("picked %s", s)
+	}
+	msg := []byte("diapason")
+	sig, err := signMessage(loadFixedPKI(t).Server.Key, rand.Reader, PSSWithSHA384, msg)
+	if err != nil || verifyMessage(small, PSSWithSHA384, msg, sig) != nil {
+		t.Errorf("PSS-SHA384 with 1024 bits: %v", err)
 	}
 }

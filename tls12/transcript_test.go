@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -168,20 +169,96 @@ func replay(t *testing.T, server bool, peer []byte, cfg *Config) (c *Conn, hsErr
 	return c, nil, readErr
 }
 
+// transcript is what a peer sent, and the keys that protect what it sent
+// after its ChangeCipherSpec.
+type transcript struct {
+	peer []byte
+	keys transcriptKeys
+}
+
+// transcriptKeys is what the connection agreed, stored next to each
+// transcript (<name>.keys) so that its encrypted records can be read without
+// a replay, which needs a *testing.T for its random source.
+type transcriptKeys struct {
+	suite                              uint16
+	etm                                bool
+	clientRandom, serverRandom, master []byte
+}
+
+// peerCipher protects what the peer sends: the client's keys when our side
+// is the server.
+func (k transcriptKeys) peerCipher(t testing.TB, server bool) recordCipher {
+	s := suiteByID(k.suite)
+	kb := deriveKeys(s, k.master, k.clientRandom, k.serverRandom)
+	key, mac, iv := kb.serverKey, kb.serverMAC, kb.serverIV
+	if server {
+		key, mac, iv = kb.clientKey, kb.clientMAC, kb.clientIV
+	}
+	rc, err := s.newCipher(s, key, mac, iv, k.etm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+func (k transcriptKeys) marshal() []byte {
+	return fmt.Appendf(nil, "suite %04X\netm %v\nclient_random %x\nserver_random %x\nmaster %x\n", k.suite, k.etm, k.clientRandom, k.serverRandom, k.master)
+}
+
+func parseTranscriptKeys(data []byte) (transcriptKeys, error) {
+	var k transcriptKeys
+	_, err := fmt.Sscanf(string(data), "suite %04X\netm %t\nclient_random %x\nserver_random %x\nmaster %x\n", &k.suite, &k.etm, &k.clientRandom, &k.serverRandom, &k.master)
+	if err == nil && suiteByID(k.suite) == nil {
+		err = fmt.Errorf("unknown suite %04X", k.suite)
+	}
+	return k, err
+}
+
 // loadTranscripts returns the stored transcripts of one role by name.
-func loadTranscripts(t testing.TB, server bool) map[string][]byte {
-	out := map[string][]byte{}
+func loadTranscripts(t testing.TB, server bool) map[string]transcript {
+	out := map[string]transcript{}
 	for _, tc := range transcriptCases {
 		if tc.server() != server {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(transcriptDir, tc.name+".bin"))
+		peer, err := os.ReadFile(filepath.Join(transcriptDir, tc.name+".bin"))
 		if err != nil {
 			t.Fatalf("transcript %s: %v (record with go test ./tls12 -run TestTranscripts -record)", tc.name, err)
 		}
-		out[tc.name] = data
+		data, err := os.ReadFile(filepath.Join(transcriptDir, tc.name+".keys"))
+		if err != nil {
+			t.Fatalf("transcript %s: %v", tc.name, err)
+		}
+		keys, err := parseTranscriptKeys(data)
+		if err != nil {
+			t.Fatalf("transcript %s keys: %v", tc.name, err)
+		}
+		out[tc.name] = transcript{peer, keys}
 	}
 	return out
+}
+
+// replayKeys replays a transcript and returns the keys it agreed.
+func replayKeys(t *testing.T, server bool, peer []byte, pki *testpeer.PKI) transcriptKeys {
+	var keyLog bytes.Buffer
+	var log traceLog
+	cfg := transcriptConfig(pki, server)
+	cfg.KeyLogWriter, cfg.Trace = &keyLog, log.add
+	c, hsErr, _ := replay(t, server, peer, cfg)
+	if hsErr != nil {
+		t.Fatalf("replay: %v", hsErr)
+	}
+	st := c.ConnectionState()
+	k := transcriptKeys{suite: st.CipherSuite, etm: st.EncryptThenMAC}
+	if _, err := fmt.Sscanf(keyLog.String(), "CLIENT_RANDOM %x %x\n", &k.clientRandom, &k.master); err != nil {
+		t.Fatalf("key log %q: %v", keyLog.String(), err)
+	}
+	for _, e := range log.events {
+		if e.Step == "ServerHello" {
+			k.serverRandom = e.Data[6 : 6+randomLen]
+		}
+	}
+	return k
 }
 
 // TestTranscripts checks every stored transcript replays to a complete
@@ -193,12 +270,12 @@ func TestTranscripts(t *testing.T) {
 	}
 	pki := loadFixedPKI(t)
 	for _, server := range []bool{true, false} {
-		for name, peer := range loadTranscripts(t, server) {
+		for name, tr := range loadTranscripts(t, server) {
 			t.Run(name, func(t *testing.T) {
 				var log traceLog
 				cfg := transcriptConfig(pki, server)
 				cfg.Trace = log.add
-				c, hsErr, readErr := replay(t, server, peer, cfg)
+				c, hsErr, readErr := replay(t, server, tr.peer, cfg)
 				if hsErr != nil {
 					t.Fatalf("handshake: %v", hsErr)
 				}
@@ -219,8 +296,10 @@ func TestTranscripts(t *testing.T) {
 				case readErr != nil:
 					t.Errorf("reading: %v", readErr)
 				}
-				inputs := peerInputs(t, peer, c.in.cipher)
-				statesBefore(t, server, inputs)
+				if got := replayKeys(t, server, tr.peer, pki); !bytes.Equal(got.marshal(), tr.keys.marshal()) {
+					t.Errorf("stored keys differ from the replay's:\n%s\n%s", tr.keys.marshal(), got.marshal())
+				}
+				statesBefore(t, server, peerInputs(t, tr.peer, tr.keys.peerCipher(t, server)))
 			})
 		}
 	}
@@ -255,7 +334,11 @@ func recordAll(t *testing.T) {
 			} else {
 				peer = recordClient(t, pki, tc)
 			}
+			keys := replayKeys(t, tc.server(), peer, pki)
 			if err := os.WriteFile(filepath.Join(transcriptDir, tc.name+".bin"), peer, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(transcriptDir, tc.name+".keys"), keys.marshal(), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		})
