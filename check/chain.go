@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/certio"
@@ -139,6 +141,7 @@ type ChainBuilder struct {
 	anchorHier, interHier map[diapason.Hierarchy]*x509.Certificate
 	pool                  map[*x509.Certificate]ChainCert // precomputed entries of the shared candidates
 	sigs                  sync.Map                        // link key → error, for CA children only
+	sigCount              atomic.Int64
 	fetchMu               sync.Mutex
 	fetched               map[string]*fetchEntry
 }
@@ -414,6 +417,10 @@ func (st *buildState) validAt(c *x509.Certificate) bool {
 	return !st.now.Before(c.NotBefore) && !st.now.After(c.NotAfter)
 }
 
+// maxSigs bounds the remembered links, so that memory stays flat in a scan of files
+// that each bring their own CAs; past it, links are checked every time.
+const maxSigs = 4096
+
 // verify checks that parent's key made child's signature. Links between CA certificates
 // are remembered: a scan of many leaves of one CA checks the CA's own chain once.
 // CheckSignature (not CheckSignatureFrom) is used so that a SHA-1 signature, still
@@ -428,7 +435,11 @@ func (b *ChainBuilder) verify(child, parent *x509.Certificate) error {
 		return err
 	}
 	err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
-	b.sigs.Store(key, err)
+	if b.sigCount.Load() < maxSigs {
+		if _, loaded := b.sigs.LoadOrStore(key, err); !loaded {
+			b.sigCount.Add(1)
+		}
+	}
 	return err
 }
 
@@ -495,7 +506,7 @@ func (st *buildState) missing(c *x509.Certificate) {
 	if p := st.pre; p != nil && p.Cert == c {
 		m.Subject = p.Issuer
 	} else {
-		m.Subject = nameString(c.RawIssuer, c.Issuer.String())
+		m.Subject = nameString(c.RawIssuer, &c.Issuer)
 	}
 	if len(c.AuthorityKeyId) > 0 {
 		m.KeyID = diapason.Fingerprint(c.AuthorityKeyId)
@@ -570,8 +581,8 @@ func suggestIssuerFile(c *x509.Certificate) (file, link string) {
 }
 
 // checkMix finds a certificate of one hierarchy (IGC-Santé production, TEST, or a lab)
-// combined with CAs of another: the most common real-world mistake. The certificates
-// given with the leaf must all belong to its hierarchy; the builder's shared anchors, and
+// combined with CAs of another: the most common real-world mistake. The CAs given with
+// an end-entity certificate must all belong to its hierarchy; the builder's shared anchors, and
 // its shared intermediates, must include some of it when they include another (checking
 // against both roots is not a mix, checking against the production root alone is).
 func (st *buildState) checkMix(leaf *x509.Certificate) {
@@ -580,8 +591,9 @@ func (st *buildState) checkMix(leaf *x509.Certificate) {
 		return
 	}
 	var other *x509.Certificate
+	// A CA given with CAs of another hierarchy is a truststore trusting both, not a mix.
 	for _, g := range st.given {
-		if gh := diapason.HierarchyOf(g.cert); g.cert.IsCA && gh != h && gh != diapason.HierarchyOther {
+		if gh := diapason.HierarchyOf(g.cert); !leaf.IsCA && g.cert.IsCA && gh != h && gh != diapason.HierarchyOther {
 			other = g.cert
 			break
 		}
@@ -615,7 +627,7 @@ func (st *buildState) checkMix(leaf *x509.Certificate) {
 func newChainCert(c candidate) ChainCert {
 	sum := sha256.Sum256(c.cert.Raw)
 	return ChainCert{
-		Cert: c.cert, Subject: nameString(c.cert.RawSubject, c.cert.Subject.String()),
+		Cert: c.cert, Subject: nameString(c.cert.RawSubject, &c.cert.Subject),
 		SHA256: diapason.Fingerprint(sum[:]), Source: c.source,
 		Hierarchy: diapason.HierarchyOf(c.cert), File: c.file,
 	}
@@ -633,12 +645,12 @@ func describeSource(c candidate) string {
 	return "a certificate given"
 }
 
-// nameString shows a raw name as issued, falling back to Go's rendering when the name
-// uses an encoding the dn package does not read.
-func nameString(raw []byte, fallback string) string {
+// nameString shows a raw name as issued, falling back to Go's rendering of parsed when
+// the name uses an encoding the dn package does not read.
+func nameString(raw []byte, parsed *pkix.Name) string {
 	n, err := dn.Parse(raw)
 	if err != nil {
-		return fallback
+		return parsed.String()
 	}
 	return n.String()
 }
@@ -648,5 +660,5 @@ func commonName(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
 		return c.Subject.CommonName
 	}
-	return nameString(c.RawSubject, c.Subject.String())
+	return nameString(c.RawSubject, &c.Subject)
 }

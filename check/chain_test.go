@@ -83,10 +83,23 @@ func TestChainHierarchyMix(t *testing.T) {
 		t.Errorf("TEST leaf, production anchor: %v", c.Findings)
 	}
 
-	// The reverse: the production intermediate (as a leaf of its own) with TEST CAs given.
-	c = buildChain(prodInter, []*x509.Certificate{reference(t, "ACR-EL-TEST.cer")}, ChainOptions{}, testNow)
+	// The reverse: a production certificate bundled with the TEST intermediate, or
+	// checked with it as --chain.
+	prodLeaf := productionLeaf(t)
+	testInter := reference(t, "ACI-EL-ORG-TEST.cer")
+	c = buildChain(prodLeaf, []*x509.Certificate{testInter}, ChainOptions{}, testNow)
 	if f := slugs(c.Findings); f["hierarchy-mix"] != Fail {
-		t.Errorf("production CA + TEST root: %v", c.Findings)
+		t.Errorf("production leaf + TEST intermediate: %v", c.Findings)
+	}
+	c = buildChain(prodLeaf, nil, ChainOptions{Intermediates: []*x509.Certificate{testInter}}, testNow)
+	if f := slugs(c.Findings); f["hierarchy-mix"] != Fail {
+		t.Errorf("production leaf, TEST --chain: %v", c.Findings)
+	}
+
+	// A CA given with CAs of the other hierarchy is a truststore, not a mix.
+	c = buildChain(prodInter, []*x509.Certificate{reference(t, "ACR-EL-TEST.cer"), reference(t, "ACR-EL.cer")}, ChainOptions{}, testNow)
+	if len(c.Findings) != 0 {
+		t.Errorf("truststore of both hierarchies: %v", c.Findings)
 	}
 	wantChain(t, c, ChainComplete, "AC IGC-SANTE ELEMENTAIRE ORGANISATIONS", "AC RACINE IGC-SANTE ELEMENTAIRE")
 
@@ -232,12 +245,18 @@ func TestChainSelfSigned(t *testing.T) {
 
 // A certificate naming an embedded IGC-Santé CA as issuer, with another key identifier,
 // was issued by a newer version of that CA: the user is told which file to add.
-func TestChainMissingNewerIGCSanteIntermediate(t *testing.T) {
+// productionLeaf is a certificate naming the production ORGANISATIONS CA as its issuer,
+// with another key identifier: what a newer version of that CA would issue.
+func productionLeaf(t *testing.T) *x509.Certificate {
+	t.Helper()
 	prodInter := reference(t, "ACI-EL-ORG.cer")
 	key := ecKey(t)
 	fakeParent := &x509.Certificate{RawSubject: prodInter.RawSubject, SubjectKeyId: []byte{1, 2, 3, 4}, PublicKey: key.Public()}
-	tmpl := leafTemplate(diapason.ClientDiapasonPSP)
-	leaf := create(t, tmpl, fakeParent, rsaKey().Public(), key)
+	return create(t, leafTemplate(diapason.ClientDiapasonPSP), fakeParent, rsaKey().Public(), key)
+}
+
+func TestChainMissingNewerIGCSanteIntermediate(t *testing.T) {
+	leaf := productionLeaf(t)
 
 	c := buildChain(leaf, nil, ChainOptions{}, testNow)
 	if c.Status != ChainIncomplete || c.Missing == nil {

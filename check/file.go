@@ -312,7 +312,7 @@ func (k *Checker) openKey(it *certio.Item) (Item, crypto.PublicKey, error) {
 func csrItem(it *certio.Item, f *findings) Item {
 	req := it.Request
 	info := DescribeKey(req.PublicKey)
-	subject := nameString(req.RawSubject, req.Subject.String())
+	subject := nameString(req.RawSubject, &req.Subject)
 	item := Item{Kind: it.Kind.String(), Line: it.Line, Subject: subject, Key: &info,
 		Summary: fmt.Sprintf("certificate request for %s, %s", subject, info)}
 	if err := req.CheckSignature(); err != nil {
@@ -323,7 +323,7 @@ func csrItem(it *certio.Item, f *findings) Item {
 }
 
 func crlItem(it *certio.Item, crl *x509.RevocationList) Item {
-	issuer := nameString(crl.RawIssuer, crl.Issuer.String())
+	issuer := nameString(crl.RawIssuer, &crl.Issuer)
 	n := len(crl.RevokedCertificateEntries)
 	this := crl.ThisUpdate.UTC()
 	item := Item{Kind: certio.KindCRL.String(), Line: it.Line, Subject: issuer, ThisUpdate: &this, Entries: &n,

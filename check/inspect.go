@@ -3,6 +3,7 @@ package check
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"math"
 	"strings"
 	"sync"
@@ -98,7 +99,7 @@ func inspect(c *x509.Certificate, now time.Time, names *nameCache) Certificate {
 	} else {
 		out.Subject = c.Subject.String()
 	}
-	out.IssuerRDNs, out.Issuer = names.name(c.RawIssuer, c.Issuer.String())
+	out.IssuerRDNs, out.Issuer = names.name(c.RawIssuer, &c.Issuer)
 	for _, ip := range c.IPAddresses {
 		out.IPAddresses = append(out.IPAddresses, ip.String())
 	}
@@ -130,9 +131,9 @@ type cachedName struct {
 
 const maxNames = 1024
 
-// name renders a raw name as issued; fallback is used when dn cannot read it. A nil
-// cache renders every time.
-func (nc *nameCache) name(raw []byte, fallback string) (dn.Name, string) {
+// name renders a raw name as issued, or Go's rendering of parsed when dn cannot read
+// it. A nil cache renders every time.
+func (nc *nameCache) name(raw []byte, parsed *pkix.Name) (dn.Name, string) {
 	if nc != nil {
 		if v, ok := nc.m.Load(string(raw)); ok {
 			cn := v.(cachedName)
@@ -140,9 +141,11 @@ func (nc *nameCache) name(raw []byte, fallback string) (dn.Name, string) {
 		}
 	}
 	n, err := dn.Parse(raw)
-	out := cachedName{n, fallback}
+	out := cachedName{rdns: n}
 	if err == nil {
 		out.str = n.String()
+	} else {
+		out.str = parsed.String()
 	}
 	if nc != nil && nc.count.Load() < maxNames {
 		if _, loaded := nc.m.LoadOrStore(string(raw), out); !loaded {
