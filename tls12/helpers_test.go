@@ -69,7 +69,7 @@ func testContext(t *testing.T) context.Context {
 
 // mutualConfigs returns a client and server configuration for a mutual
 // handshake on the test PKI.
-func mutualConfigs(t *testing.T) (client, server *Config) {
+func mutualConfigs(t testing.TB) (client, server *Config) {
 	pki := testpeer.NewPKI(t)
 	client = &Config{
 		Certificates: []Certificate{credOf(pki.Client)},

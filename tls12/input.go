@@ -1,8 +1,9 @@
 package tls12
 
-// maxIgnoredRecords bounds the records in a row that carry nothing a reader
-// can use (warning alerts, empty application data), so that a peer cannot
-// keep a reader spinning without progress.
+// maxIgnoredRecords bounds the inputs in a row that carry nothing a reader
+// can use (warning alerts, empty application data, HelloRequests ignored
+// while negotiating, refused renegotiations), so that a peer cannot keep a
+// reader busy without progress.
 const maxIgnoredRecords = 32
 
 type eventKind uint8
@@ -40,7 +41,7 @@ func (c *Conn) nextEvent() (event, error) {
 				return event{}, err
 			}
 			if ok {
-				c.ignored = 0
+				// The caller knows whether the message counts as progress.
 				return event{kind: eventHandshake, data: raw, tr: tr}, nil
 			}
 		}
@@ -164,8 +165,12 @@ func (hs *handshake) receive() (handshakeMessage, error) {
 			return nil, alertf(AlertDecodeError, "%w", err)
 		}
 		if ev.tr.action == ignore {
+			if err := c.countIgnored("HelloRequests while negotiating"); err != nil {
+				return nil, err
+			}
 			continue
 		}
+		c.ignored = 0
 		hs.transcript = append(hs.transcript, ev.data...)
 		hs.last = ev.tr
 		return m, nil
@@ -218,6 +223,9 @@ func (c *Conn) readPostHandshake() error {
 	}
 	if ev.tr.action != refuse {
 		return alertf(AlertInternalError, "state machine let %s through while %s", describe(m), c.wait)
+	}
+	if err := c.countIgnored("renegotiation requests"); err != nil {
+		return err
 	}
 	c.out.Lock()
 	defer c.out.Unlock()

@@ -212,6 +212,7 @@ func TestRecordRules(t *testing.T) {
 		{"alert of unknown level", clientAwaitServerCertificate, 0, record(recordAlert, []byte{3, 0}), AlertDecodeError},
 		{"33 warning alerts in a row", clientAwaitServerCertificate, 0, repeat(33, warning), AlertUnexpectedMessage},
 		{"33 empty application data records", clientConnected, 0, repeat(33, record(recordApplicationData, nil)), AlertUnexpectedMessage},
+		{"32 warnings then an empty application data record", clientConnected, 0, concat(repeat(32, warning), record(recordApplicationData, nil)), AlertUnexpectedMessage},
 		{"unknown content type", clientConnected, 0, record(recordType(24), []byte{1}), AlertUnexpectedMessage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,6 +240,45 @@ func TestRecordRules(t *testing.T) {
 	c = stateConn(clientConnected, concat(repeat(32, record(recordApplicationData, nil)), record(recordApplicationData, []byte("x"))))
 	if ev, err := c.nextEvent(); err != nil || string(ev.data) != "x" {
 		t.Errorf("data after 32 empty records: %v", err)
+	}
+}
+
+// countingReader counts what was read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += n
+	return n, err
+}
+
+// TestReassemblyBounded: a message at the limit sent one byte per record
+// costs a bounded buffer, and one over the limit is refused from its header,
+// without reading its body.
+func TestReassemblyBounded(t *testing.T) {
+	const limit = 20000
+	body := seq(limit, 7)
+	raw := append([]byte{byte(typeCertificate), 0, limit >> 8, limit & 0xff}, body...)
+	var stream []byte
+	for _, b := range raw {
+		stream = append(stream, record(recordHandshake, []byte{b})...)
+	}
+	c := stateConn(clientAwaitServerCertificate, stream)
+	c.config.MaxHandshakeMessage = limit
+	if ev, err := c.nextEvent(); err != nil || !bytes.Equal(ev.data, raw) || cap(ev.data) > 2*len(raw) {
+		t.Fatalf("message at the limit: %v (buffer of %d bytes)", err, cap(ev.data))
+	}
+
+	over := append([]byte{byte(typeCertificate), 0, (limit + 1) >> 8, (limit + 1) & 0xff}, seq(limit+1, 7)...)
+	cr := &countingReader{r: bytes.NewReader(concat(record(recordHandshake, over[:4]), record(recordHandshake, over[4:maxPlaintext])))}
+	c = stateConn(clientAwaitServerCertificate, nil)
+	c.br = bufio.NewReaderSize(cr, 16)
+	c.config.MaxHandshakeMessage = limit
+	if _, err := c.nextEvent(); alertOf(err) != AlertIllegalParameter || cr.n > 64 {
+		t.Errorf("message over the limit: %v after reading %d bytes", err, cr.n)
 	}
 }
 

@@ -88,8 +88,9 @@ type stateSpec struct {
 //   - ChangeCipherSpec is one byte of value 1, and no handshake message may
 //     be buffered when it comes, so that none straddles the key change;
 //   - an alert record holds exactly one alert; warnings other than
-//     close_notify are ignored, up to maxIgnoredRecords in a row, as are
-//     empty application_data records;
+//     close_notify are ignored; with empty application_data records and
+//     the ignored and refused messages below, at most maxIgnoredRecords
+//     may come in a row;
 //   - application_data only once connected.
 var stateMachine = [...]stateSpec{
 	clientAwaitServerHello: {name: "client waiting for ServerHello", next: []transition{

@@ -61,11 +61,11 @@ func suiteCiphers(t testing.TB) map[string][2]recordCipher {
 			if s.aead && etm {
 				continue
 			}
-			name := s.name
+			name := shortSuite(s.id)
 			if !s.aead && etm {
-				name += "/EtM"
+				name += "-EtM"
 			} else if !s.aead {
-				name += "/MtE"
+				name += "-MtE"
 			}
 			kb := deriveKeys(s, seq(48, 1), seq(32, 2), seq(32, 3))
 			var pair [2]recordCipher
