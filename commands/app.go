@@ -208,6 +208,7 @@ func (r *run) newApp() *cli.App {
 			r.checkCommand(),
 			r.bundleCommand(),
 			r.labCommand(),
+			r.handshakeCommand(),
 		},
 	}
 	app.Action = r.groupAction("")

@@ -206,7 +206,7 @@ func clientCertAlertCause(f *failure, d tls12.AlertDescription, client, server s
 		}
 		msg := fmt.Sprintf("the %s does not trust the issuer of %s%s; %s", server, leafDesc, issuer, accepts)
 		if missing != "" {
-			msg += fmt.Sprintf(" (the certificate was also sent without its issuer %s)", missing)
+			msg += fmt.Sprintf(" (its issuer %s was not sent either: if it is an intermediate rather than a root, add it with --chain)", missing)
 		}
 		return fail("client-ca-not-accepted", msg,
 			"present a certificate from a CA the "+server+" accepts, or ask it to install the issuer's CA (and check TEST vs production)"), true
