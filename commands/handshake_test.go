@@ -102,12 +102,19 @@ func TestHandshakePSPCommand(t *testing.T) {
 	}
 	os.WriteFile(p12, pfx, 0o600)
 	os.WriteFile(f("p12.pass"), []byte("s3cret-PFCNG\n"), 0o600)
+	// A full-chain PEM as --cert, the intermediate first: the leaf is the
+	// certificate of the key, and the chain is sent in issuing order.
+	leafPEM, _ := os.ReadFile(f("gap-client.pem"))
+	orgPEM, _ := os.ReadFile(f("igc-org.pem"))
+	os.WriteFile(f("fullchain.pem"), append(orgPEM, leafPEM...), 0o600)
 
 	runHSCases(t, []hsCase{
 		{name: "lab", server: diapasonProvider, args: append(slices.Clone(gap), "--lab", p.Dir), code: 0,
 			words: []string{"verdict:", "OK: mutual TLS 1.2 handshake completed with 0xC028", "a Diapason suite", "ours listed:", "LAB AC IGC-SANTE ELEMENTAIRE ORGANISATIONS"}},
 		{name: "files, CRL file", server: diapasonProvider, args: files(f("gap-client.pem"), f("gap-client.key")), code: 0,
 			words: []string{"revocation-good", "geotrust-ca.crl.pem"}},
+		{name: "full-chain --cert", server: diapasonProvider,
+			args: append(slices.Clone(gap), "--cert", f("fullchain.pem"), "--key", f("gap-client.key"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN), code: 0},
 		{name: "PKCS#12 from the platform", server: diapasonProvider,
 			args: append(slices.Clone(gap), "--p12", p12, "--passphrase-file", f("p12.pass"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN), code: 0},
 		{name: "alias of the sheet", server: diapasonProvider, args: append(slices.Clone(gap), "--lab", p.Dir, "--cipher", diapason.DocumentedSuiteName), code: 0,
@@ -377,6 +384,9 @@ func TestHandshakeGolden(t *testing.T) {
 	r := runCLI(t, runOpts{}, "handshake", "psp", closed, "--lab", p.Dir, "--output", "json")
 	if r.code != 3 {
 		t.Fatalf("closed port: %s", r)
+	}
+	if _, traced := jsonDoc(t, r)["trace"]; traced {
+		t.Error("the JSON holds the trace without --trace")
 	}
 	golden(t, "handshake-psp-unreachable.json", scrubHandshake(r.stdout, p.Dir))
 }
