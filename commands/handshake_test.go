@@ -144,6 +144,13 @@ func TestHandshakePSPCommand(t *testing.T) {
 			args: append(slices.Clone(gap), "--lab", p.Dir), code: 1, slug: "suite-mismatch"},
 		{name: "TLS 1.3 only", server: []string{"-tls1_3", "-cert", f("psp-server.pem"), "-key", f("psp-server.key")},
 			args: append(slices.Clone(gap), "--lab", p.Dir), code: 1, slug: "tls-version"},
+		{name: "--cipher narrows", server: diapasonProvider, args: append(slices.Clone(gap), "--lab", p.Dir, "--cipher", "ECDHE-RSA-AES128-SHA256"),
+			code: 1, slug: "suite-mismatch", words: []string{"[0xC027]"}},
+		{name: "--cipher widens",
+			server: []string{"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-cert", f("psp-server.pem"), "-key", f("psp-server.key"), "-cert_chain", f("geotrust-ca.pem"),
+				"-Verify", "2", "-verify_return_error", "-CAfile", p.IGCCAs},
+			args: append(slices.Clone(gap), "--lab", p.Dir, "--cipher", "diapason,ECDHE-RSA-AES128-GCM-SHA256"), code: 4, slug: "suite-not-diapason",
+			words: []string{"0xC02F TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (not a Diapason suite)"}},
 		{name: "no client certificate request", server: provider(f("psp-server.pem"), f("psp-server.key"), "-cert_chain", f("geotrust-ca.pem")),
 			args: append(slices.Clone(gap), "--lab", p.Dir), code: 1, slug: "no-client-certificate-request"},
 	}, openSSL)

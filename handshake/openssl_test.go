@@ -79,6 +79,14 @@ func TestPSPAgainstOpenSSL(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	t.Run("client key not RSA", func(t *testing.T) {
+		// openssl accepts an ECDSA client certificate; Diapason does not.
+		res := probe(t, pspProbe(p, provider.Addr, fileCred(t, p.ECDSAClient, p.Path("igc-org.pem"))))
+		if !res.Handshake.Completed {
+			t.Fatalf("%s %v", res.Status, slugs(res.Causes))
+		}
+		wantCause(t, res, StatusFail, "own-key-not-rsa", "ECDSA", "RSA")
+	})
 	t.Run("server name mismatch", func(t *testing.T) {
 		cfg := pspProbe(p, provider.Addr, labCred(p.Lab, lab.RoleGAPClient))
 		cfg.ServerName, cfg.Peer.Name = "payments.example.fr", "payments.example.fr"
@@ -171,6 +179,12 @@ func TestTPEAgainstOpenSSL(t *testing.T) {
 		cfg := tpeProbe(p, gap.Addr, labCred(p.Lab, lab.RoleTPEClient))
 		cfg.Peer.Trust = Trust{IGCSante: true}
 		wantCause(t, probe(t, cfg), StatusFail, "no-trust-anchor", "--lab")
+	})
+	t.Run("server key not RSA", func(t *testing.T) {
+		args := gapArgs(p.ECDSAGAPServer.Cert, p.ECDSAGAPServer.Key, p.Path("igc-org.pem"))
+		args[2] = "ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA384"
+		gap := handshaketest.StartServer(t, args...)
+		wantCause(t, probe(t, tpeProbe(p, gap.Addr, labCred(p.Lab, lab.RoleTPEClient))), StatusFail, "suite-mismatch", "ECDSA certificate cannot serve ECDHE_RSA")
 	})
 	t.Run("server intermediate missing", func(t *testing.T) {
 		gap := handshaketest.StartServer(t, gapArgs(p.Path("gap-server.pem"), p.Path("gap-server.key"))...)

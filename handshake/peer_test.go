@@ -128,13 +128,10 @@ func TestParseOffer(t *testing.T) {
 	if !strings.Contains(AliasNote(), "0xC028") || !strings.Contains(AliasNote(), "not in the IANA registry") {
 		t.Errorf("alias note %q", AliasNote())
 	}
-	// Suites the engine does not implement are refused by name.
+	// Every suite the tool names is one the engine speaks.
 	for _, s := range diapason.Suites() {
-		if slices.Contains(tls12.CipherSuites(), s.ID) {
-			continue
-		}
-		if _, err := ParseOffer(s.OpenSSL); err == nil || !strings.Contains(err.Error(), "not implemented by this build's TLS engine") {
-			t.Errorf("%s: %v", s.OpenSSL, err)
+		if !slices.Contains(tls12.CipherSuites(), s.ID) {
+			t.Errorf("%s is named by diapason.Suites but not spoken by tls12", s.IANA)
 		}
 	}
 }

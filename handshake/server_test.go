@@ -170,6 +170,11 @@ func TestSelfTest(t *testing.T) {
 			t.Error("a listener was started for a credential that cannot work")
 		}
 	})
+	t.Run("server key not RSA", func(t *testing.T) {
+		cfg := base()
+		cfg.Server = *fileCred(t, p.ECDSAGAPServer, p.Path("igc-org.pem"))
+		wantCause(t, run(cfg), StatusFail, "key-not-rsa", "ECDSA", "RSA 2048")
+	})
 	t.Run("given terminal, revoked", func(t *testing.T) {
 		cfg := base()
 		cfg.Terminal = labCred(p.Lab, lab.RoleTPERevoked)

@@ -2,6 +2,8 @@ package handshaketest
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -59,6 +61,10 @@ type PKI struct {
 	// is its intermediate, TestRoot the root.
 	TestServer          Cred
 	TestChain, TestRoot string
+	// ECDSAGAPServer (CN gap.lab.test) and ECDSAClient (CN Client_Diapason_PSP)
+	// have P-256 keys, which the Diapason suites (ECDHE_RSA) cannot use for a
+	// server; the lab's IGC-Santé-like ORGANISATIONS CA issued them.
+	ECDSAGAPServer, ECDSAClient Cred
 	// IGCCAs holds the lab's IGC-Santé-like intermediate and root: the -CAfile
 	// of a provider that accepts GAP client certificates.
 	IGCCAs string
@@ -102,7 +108,20 @@ func NewPKI(t testing.TB) *PKI {
 	p.IGCCAs = p.write(t, "igc-cas.pem", pemCerts(l.CA(lab.CAIGCOrg).Cert, l.CA(lab.CAIGCRoot).Cert))
 	p.foreign(t)
 	p.testHierarchy(t)
+	p.ecdsa(t)
 	return p
+}
+
+func (p *PKI) ecdsa(t testing.TB) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := p.Lab.CA(lab.CAIGCOrg)
+	fqdn := p.Lab.FQDN()
+	p.ECDSAGAPServer = p.leafWith(t, "ecdsa-gap-server", key, dn.Attrs([2]string{"C", "FR"}, [2]string{"CN", fqdn}), []string{fqdn}, x509.ExtKeyUsageServerAuth, org.Cert, org.Key, 0)
+	p.ECDSAClient = p.leafWith(t, "ecdsa-client", key, dn.Attrs([2]string{"C", "FR"}, [2]string{"CN", diapason.ClientDiapasonPSP}), nil, x509.ExtKeyUsageClientAuth, org.Cert, org.Key, 0)
 }
 
 // sign has the lab issue a certificate for a new request, as the platform does.
@@ -189,6 +208,12 @@ func (p *PKI) leaf(t testing.TB, name string, subject dn.Name, dnsNames []string
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p.leafWith(t, name, key, subject, dnsNames, eku, ca, caKey, days)
+}
+
+func (p *PKI) leafWith(t testing.TB, name string, key crypto.Signer, subject dn.Name, dnsNames []string, eku x509.ExtKeyUsage,
+	ca *x509.Certificate, caKey crypto.Signer, days int) Cred {
+	t.Helper()
 	raw, err := dn.Marshal(subject)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +225,7 @@ func (p *PKI) leaf(t testing.TB, name string, subject dn.Name, dnsNames []string
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), RawSubject: raw, DNSNames: dnsNames,
 		NotBefore: LabNow, NotAfter: end,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{eku},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{eku},
 	}
 	cert := create(t, tmpl, ca, key.Public(), caKey)
 	return Cred{Cert: p.write(t, name+".pem", pemCerts(cert)), Key: p.writeKey(t, name+".key", key)}
