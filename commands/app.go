@@ -209,6 +209,7 @@ func (r *run) newApp() *cli.App {
 			r.bundleCommand(),
 			r.labCommand(),
 			r.handshakeCommand(),
+			r.preflightCommand(),
 		},
 	}
 	app.Action = r.groupAction("")

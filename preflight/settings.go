@@ -117,29 +117,19 @@ var settingList = []Setting{
 		Usage: "a lab `DIR` made by 'diapason-cert lab init': fills every certificate, key, CA and CRL setting left empty, and the hierarchy",
 		apply: func(*Config, []string) error { return nil }},
 
-	credSetting("client", "cert", "the GAP client certificate `FILE` (PEM or DER; a full-chain PEM too)", "certs/gap-client.pem",
-		func(c *Config) *Credential { return &c.Client }, func(cr *Credential, v string) { cr.Cert = v }),
-	credSetting("client", "key", "its private key `FILE`", "certs/gap-client.key",
-		func(c *Config) *Credential { return &c.Client }, func(cr *Credential, v string) { cr.Key = v }),
-	credSetting("client", "chain", "the `FILE` of the intermediate certificates it is sent with (ACI-EL-ORG.cer)", "certs/ACI-EL-ORG.cer",
-		func(c *Config) *Credential { return &c.Client }, func(cr *Credential, v string) { cr.Chain = v }),
-	credSetting("client", "p12", "instead of cert and key: the PKCS#12 `FILE` the IGC-Santé platform delivered", "",
-		func(c *Config) *Credential { return &c.Client }, func(cr *Credential, v string) { cr.P12 = v }),
-	credSetting("client", "passphrase-file", "the `FILE` whose first line is the passphrase of an encrypted key or PKCS#12", "",
-		func(c *Config) *Credential { return &c.Client }, func(cr *Credential, v string) { cr.Secret.File = v }),
-	envSetting("client", func(c *Config) *Credential { return &c.Client }),
+	credSetting("client", "cert", certUsage, "certs/gap-client.pem", clientOf, func(cr *Credential, v string) { cr.Cert = v }),
+	credSetting("client", "key", keyUsage, "certs/gap-client.key", clientOf, func(cr *Credential, v string) { cr.Key = v }),
+	credSetting("client", "chain", chainUsage, "certs/ACI-EL-ORG.cer", clientOf, func(cr *Credential, v string) { cr.Chain = v }),
+	credSetting("client", "p12", p12Usage, "", clientOf, func(cr *Credential, v string) { cr.P12 = v }),
+	credSetting("client", "passphrase-file", passFileUsage, "", clientOf, func(cr *Credential, v string) { cr.Secret.File = v }),
+	envSetting("client", clientOf),
 
-	credSetting("server", "cert", "the GAP server certificate `FILE` (PEM or DER; a full-chain PEM too)", "certs/gap-server.pem",
-		func(c *Config) *Credential { return &c.Server.Credential }, func(cr *Credential, v string) { cr.Cert = v }),
-	credSetting("server", "key", "its private key `FILE`", "certs/gap-server.key",
-		func(c *Config) *Credential { return &c.Server.Credential }, func(cr *Credential, v string) { cr.Key = v }),
-	credSetting("server", "chain", "the `FILE` of the intermediate certificates it is sent with (ACI-EL-ORG.cer)", "certs/ACI-EL-ORG.cer",
-		func(c *Config) *Credential { return &c.Server.Credential }, func(cr *Credential, v string) { cr.Chain = v }),
-	credSetting("server", "p12", "instead of cert and key: the PKCS#12 `FILE` the IGC-Santé platform delivered", "",
-		func(c *Config) *Credential { return &c.Server.Credential }, func(cr *Credential, v string) { cr.P12 = v }),
-	credSetting("server", "passphrase-file", "the `FILE` whose first line is the passphrase of an encrypted key or PKCS#12", "",
-		func(c *Config) *Credential { return &c.Server.Credential }, func(cr *Credential, v string) { cr.Secret.File = v }),
-	envSetting("server", func(c *Config) *Credential { return &c.Server.Credential }),
+	credSetting("server", "cert", certUsage, "certs/gap-server.pem", serverOf, func(cr *Credential, v string) { cr.Cert = v }),
+	credSetting("server", "key", keyUsage, "certs/gap-server.key", serverOf, func(cr *Credential, v string) { cr.Key = v }),
+	credSetting("server", "chain", chainUsage, "certs/ACI-EL-ORG.cer", serverOf, func(cr *Credential, v string) { cr.Chain = v }),
+	credSetting("server", "p12", p12Usage, "", serverOf, func(cr *Credential, v string) { cr.P12 = v }),
+	credSetting("server", "passphrase-file", passFileUsage, "", serverOf, func(cr *Credential, v string) { cr.Secret.File = v }),
+	envSetting("server", serverOf),
 	{Key: "server.fqdn", Example: "gap.hopital-exemple.fr",
 		Usage: "the `FQDN` the terminals are configured with: the server certificate's CN must be exactly this name",
 		apply: func(c *Config, v []string) (err error) { c.Server.FQDN, err = csr.NormaliseFQDN(v[0]); return err }},
@@ -165,8 +155,20 @@ var settingList = []Setting{
 		apply: func(c *Config, v []string) error { c.Truststore.GeoTrust = v; return nil }},
 }
 
+func clientOf(c *Config) *Credential { return &c.Client }
+func serverOf(c *Config) *Credential { return &c.Server.Credential }
+
+// The usages of the credential settings; %s is the side, client or server.
+const (
+	certUsage     = "the GAP %s certificate `FILE` (PEM or DER; a full-chain PEM too)"
+	keyUsage      = "the private key `FILE` of the GAP %s certificate"
+	chainUsage    = "the `FILE` of the intermediate certificates the GAP %s certificate is sent with (ACI-EL-ORG.cer)"
+	p12Usage      = "instead of cert and key: the PKCS#12 `FILE` of the GAP %s certificate, as the IGC-Santé platform delivered it"
+	passFileUsage = "the `FILE` whose first line is the passphrase of the GAP %s key or PKCS#12"
+)
+
 func credSetting(section, name, usage, example string, cred func(*Config) *Credential, set func(*Credential, string)) Setting {
-	return Setting{Key: section + "." + name, Path: name != "passphrase-env", Usage: usage, Example: example,
+	return Setting{Key: section + "." + name, Path: true, Usage: fmt.Sprintf(usage, section), Example: example,
 		apply: func(c *Config, v []string) error { set(cred(c), v[0]); return nil }}
 }
 
@@ -174,7 +176,8 @@ func credSetting(section, name, usage, example string, cred func(*Config) *Crede
 // a variable's name is refused without being repeated: it may be the
 // passphrase itself, put there by mistake.
 func envSetting(section string, cred func(*Config) *Credential) Setting {
-	return Setting{Key: section + ".passphrase-env", Usage: "the environment variable `NAME` holding that passphrase (its name, never the passphrase)",
+	return Setting{Key: section + ".passphrase-env",
+		Usage: fmt.Sprintf("the environment variable `NAME` holding the passphrase of the GAP %s key or PKCS#12 (its name, never the passphrase)", section),
 		apply: func(c *Config, v []string) error {
 			if !isEnvName(v[0]) {
 				return errors.New("is not the name of an environment variable (letters, digits and _, like GAP_P12_PASSPHRASE); " +
