@@ -101,6 +101,8 @@ type ChainCert struct {
 	// SignatureVerified is set when the signature was verified with the key of the next
 	// certificate (with its own key for a root).
 	SignatureVerified bool `json:"signature_verified"`
+	// Revocation is the answer about a CA of the chain when revocation was checked.
+	Revocation *Revocation `json:"revocation,omitempty"`
 }
 
 // MissingCert describes the issuer a chain lacks, so the user can find and add it.

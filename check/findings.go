@@ -35,12 +35,21 @@ type Options struct {
 	// Passphrase opens PKCS#12 files and encrypted keys found in files; nil leaves them
 	// locked. It may be called from several goroutines at once.
 	Passphrase certio.Passphrase
+	// Revocation is how hard revocation is checked, for the certificate and the CAs of
+	// its chain; "" or off checks nothing.
+	Revocation RevocationMode
+	// RevocationSources answer about revocation (a RevocationEngine); nil leaves every
+	// certificate without a source.
+	RevocationSources RevocationChecker
 }
 
 // Checker checks certificates and files against Options. It is safe for concurrent use.
 type Checker struct {
 	opts  Options
 	names nameCache
+	// caRevocations remembers the answers about CA certificates, asked once per scan
+	// rather than once per leaf.
+	caRevocations revocationCache
 }
 
 // NewChecker prepares a Checker.
@@ -58,8 +67,10 @@ type CertReport struct {
 	Profile diapason.ProfileID `json:"profile,omitempty"`
 	// Chain is built for end-entity certificates and for CAs that issued nothing else in
 	// their file; nil for a CA that is part of another certificate's chain there.
-	Chain    *Chain    `json:"chain,omitempty"`
-	Findings []Finding `json:"findings"`
+	Chain *Chain `json:"chain,omitempty"`
+	// Revocation is the answer about the certificate when revocation was checked.
+	Revocation *Revocation `json:"revocation,omitempty"`
+	Findings   []Finding   `json:"findings"`
 }
 
 // CheckCertificate inspects cert, builds its chain from given and the Checker's sources,
@@ -79,6 +90,9 @@ func (k *Checker) certificate(ctx context.Context, cert *x509.Certificate, given
 		f.list = append(f.list, chain.Findings...)
 		for _, cc := range chain.Certificates[1:] {
 			k.validity(f, cc.Cert, describeChainCert(cc))
+		}
+		if k.opts.Revocation == RevocationSoft || k.opts.Revocation == RevocationHard {
+			k.revocation(ctx, f, &rep)
 		}
 	}
 	if !cert.IsCA {

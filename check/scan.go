@@ -184,3 +184,26 @@ func walk(root string, send func(scanJob) bool) bool {
 	})
 	return ok
 }
+
+// CountFiles counts the files Scan would check in paths, walking the directories
+// without reading any file, for a progress bar. It stops when ctx ends, returning what
+// it counted so far.
+func CountFiles(ctx context.Context, paths []string) int {
+	n := 0
+	count := func(scanJob) bool {
+		n++
+		return ctx.Err() == nil
+	}
+	for _, p := range paths {
+		if p != "-" {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				if !walk(p, count) {
+					break
+				}
+				continue
+			}
+		}
+		n++
+	}
+	return n
+}
