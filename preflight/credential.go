@@ -197,11 +197,18 @@ func chainStep(cc *credCheck, fs []check.Finding) Step {
 	}
 	ch := cc.report.Chain
 	// What the tool completed from its embedded copies, the GAP must send itself.
+	missing := ""
+	if ch.Missing != nil {
+		missing = ch.Missing.File
+	}
 	for _, c := range ch.Certificates[1:] {
 		if !c.Root && (c.Source == check.SourceEmbedded || c.Source == check.SourceFetched) {
 			fs = append(fs, check.Finding{Slug: "chain-not-in-files", Level: check.Fail, Message: fmt.Sprintf(
 				"the intermediate %q is in none of the %s's files (the tool found it as %s): the GAP must send it, its peers hold only the root",
 				c.Subject, cc.role(), c.File)})
+			if missing == "" && c.Source == check.SourceEmbedded {
+				missing = c.File
+			}
 		}
 	}
 	names := make([]string, len(ch.Certificates))
@@ -211,11 +218,11 @@ func chainStep(cc *credCheck, fs []check.Finding) Step {
 	s := judged(sortFindings(fs), fmt.Sprintf("%s: %s", ch.Status, strings.Join(names, " ← ")))
 	if s.Status != Pass {
 		s.Fix = fmt.Sprintf("put the missing intermediate in %s (or in %s after the certificate)", describe(side+".chain"), describe(side+".cert"))
-		if ch.Missing != nil && ch.Missing.File != "" {
-			s.Fix = fmt.Sprintf("put %s in %s", ch.Missing.File, describe(side+".chain"))
-			if ch.Missing.URL != "" {
-				s.Fix += " (it is published at " + ch.Missing.URL + ")"
-			}
+		if missing != "" {
+			s.Fix = fmt.Sprintf("put %s in %s", missing, describe(side+".chain"))
+		}
+		if ch.Missing != nil && ch.Missing.URL != "" {
+			s.Fix += " (it is published at " + ch.Missing.URL + ")"
 		}
 	}
 	return s
@@ -225,9 +232,10 @@ func (st *state) hierarchyStep(cc *credCheck, fs []check.Finding) Step {
 	want := st.cfg.Hierarchy
 	r := cc.report
 	if r.Hierarchy != want {
-		fs = append(fs, check.Finding{Slug: "hierarchy-mismatch", Level: check.Fail, Message: fmt.Sprintf(
+		// First: it says the most directly what is wrong.
+		fs = append([]check.Finding{{Slug: "hierarchy-mismatch", Level: check.Fail, Message: fmt.Sprintf(
 			"the certificate belongs to %s, but the installation is configured for %s: set hierarchy = %q, or install the %s certificate",
-			r.Hierarchy.Label(), want.Label(), r.Hierarchy, want.Label())})
+			r.Hierarchy.Label(), want.Label(), r.Hierarchy, want.Label())}}, fs...)
 	}
 	for _, c := range r.Chain.Certificates[1:] {
 		if c.Hierarchy != want && c.Hierarchy != diapason.HierarchyOther {

@@ -123,6 +123,11 @@ func unknownKey(key string) error {
 	hint := ""
 	best := len(key)/3 + 1
 	for _, s := range settingList {
+		// Lengths further apart than best cannot be closer; skipping them keeps a
+		// long garbage key from costing a quadratic comparison with every setting.
+		if abs(len(key)-len(s.Key)) >= best {
+			continue
+		}
 		if d := distance(key, s.Key); d < best {
 			best, hint = d, fmt.Sprintf(" (did you mean %s?)", s.Key)
 		}
@@ -165,6 +170,8 @@ func isURL(s string) bool {
 	l := strings.ToLower(s)
 	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
 }
+
+func abs(n int) int { return max(n, -n) }
 
 // distance is the edit distance of two keys, for suggestions.
 func distance(a, b string) int {

@@ -61,7 +61,7 @@ func (st *state) selfTestStep(ctx context.Context) Step {
 	if err != nil {
 		return Step{Status: Unknown, Reason: fmt.Sprintf("the self-test could not run: %v", err)}
 	}
-	return fromResult(res, nil, "")
+	return fromResult(res, nil, completed(res, fmt.Sprintf("a terminal configured with %s accepts the certificate", st.cfg.Server.FQDN)))
 }
 
 // providerHandshakeStep connects to the provider as the GAP, with the client
@@ -101,7 +101,7 @@ func (st *state) providerHandshakeStep(ctx context.Context) Step {
 			Revocation: handshake.RevocationPolicy{Mode: st.cfg.Revocation, Checkers: st.checkers}},
 		Timeout: st.cfg.Timeout, Now: st.opts.Now, Clock: st.opts.Clock, Dial: st.opts.Dial,
 	})
-	return fromResult(res, nil, "")
+	return fromResult(res, nil, completed(res, fmt.Sprintf("the provider at %s accepts the GAP client certificate, and the GAP trusts %s's", addr, name)))
 }
 
 // serverHandshakeStep connects to the GAP server as a terminal configured
@@ -129,9 +129,17 @@ func (st *state) serverHandshakeStep(ctx context.Context) Step {
 		"the GAP server at %s presented a certificate a terminal configured with %s accepts, and asked for the terminal's certificate, as it should", addr, fqdn))
 }
 
-// fromResult makes a step of a handshake verdict. The causes named in
-// expected are what a correct peer does in this test: they are dropped, and
-// when nothing else is wrong the step passes with passReason.
+// completed says what a handshake that passed proved, and with which suite.
+func completed(res *handshake.Result, what string) string {
+	if n := res.Negotiated; n != nil && res.Handshake.Completed {
+		return fmt.Sprintf("%s: mutual TLS 1.2 handshake with %s (%s)", what, n.Suite.ID, n.Suite.OpenSSL)
+	}
+	return what
+}
+
+// fromResult makes a step of a handshake verdict; passReason is its reason
+// when it passes. The causes named in expected are what a correct peer does
+// in this test: they are dropped before the verdict is taken again.
 func fromResult(res *handshake.Result, expected []string, passReason string) Step {
 	status := res.Status
 	causes := res.Causes
@@ -151,10 +159,8 @@ func fromResult(res *handshake.Result, expected []string, passReason string) Ste
 		s.Findings = append(s.Findings, check.Finding{Slug: c.Slug, Level: c.Level, Message: c.Message})
 	}
 	switch {
-	case s.Status == Pass && len(causes) < len(res.Causes):
-		s.Reason = passReason
 	case s.Status == Pass:
-		s.Reason = res.Summary
+		s.Reason = passReason
 	default:
 		for _, c := range causes {
 			if causeStatus(c.Level) == status {

@@ -304,7 +304,7 @@ func TestLiveHandshakes(t *testing.T) {
 	if r.Status != preflight.Pass || r.Counts.Pass != len(r.Steps) {
 		t.Fatalf("status %s:\n%s", r.Status, dump(r))
 	}
-	if s := step(t, r, preflight.StepProviderHandshake); !strings.Contains(s.Reason, "handshake completed with 0xC028") {
+	if s := step(t, r, preflight.StepProviderHandshake); !strings.Contains(s.Reason, "accepts the GAP client certificate, and the GAP trusts psp.lab.test's: mutual TLS 1.2 handshake with 0xC028 (ECDHE-RSA-AES256-SHA384)") {
 		t.Errorf("provider: %q", s.Reason)
 	}
 	if s := step(t, r, preflight.StepServerHandshake); !strings.Contains(s.Reason, "asked for the terminal's certificate, as it should") {
@@ -463,5 +463,46 @@ func TestJUnit(t *testing.T) {
 		if c.Error != nil && c.Error.Type != "unreachable-refused" {
 			t.Errorf("error %+v", c.Error)
 		}
+	}
+}
+
+// reference is a file of the real IGC-Santé hierarchy kept in the repository.
+func reference(name string) string {
+	return filepath.Join("..", "testdata", "reference", "igc-sante", name)
+}
+
+// The real, expired IGC-Santé TEST sample: its chain is judged against the
+// embedded TEST root, the intermediate must be in the files, and a
+// production configuration says which hierarchy it belongs to.
+func TestRealIGCSanteTestCertificate(t *testing.T) {
+	v := map[string][]string{"hierarchy": {"test"}, "client.cert": {reference("samples/TEST-ORG-SIGN-2021.pem")},
+		"client.chain": {reference("ACI-EL-ORG-TEST.cer")}}
+	r := run(t, v, preflight.Options{})
+	for id, want := range map[preflight.StepID]struct {
+		status preflight.Status
+		reason string
+	}{
+		preflight.StepClientChain:     {preflight.Pass, "trusted: testsign.test.asipsante.fr ← TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS ← TEST AC RACINE IGC-SANTE ELEMENTAIRE"},
+		preflight.StepClientHierarchy: {preflight.Pass, "IGC-Santé TEST, like its chain"},
+		preflight.StepClientExpiry:    {preflight.Fail, "expired on 2024-12-23"},
+		preflight.StepClientKey:       {preflight.Fail, "no private key is configured"},
+		preflight.StepFiles:           {preflight.Pass, "2 files read"},
+	} {
+		if s := step(t, r, id); s.Status != want.status || !strings.Contains(s.Reason, want.reason) {
+			t.Errorf("%s: %s %q, want %s %q", id, s.Status, s.Reason, want.status, want.reason)
+		}
+	}
+
+	delete(v, "client.chain")
+	r = run(t, v, preflight.Options{})
+	if s := step(t, r, preflight.StepClientChain); s.Status != preflight.Fail || !strings.Contains(s.Reason, "(the tool found it as ACI-EL-ORG-TEST.cer)") ||
+		!strings.Contains(s.Fix, "put ACI-EL-ORG-TEST.cer in client.chain") {
+		t.Errorf("without the intermediate: %s %q fix %q", s.Status, s.Reason, s.Fix)
+	}
+
+	v["hierarchy"] = []string{"production"}
+	r = run(t, v, preflight.Options{})
+	if s := step(t, r, preflight.StepClientHierarchy); s.Status != preflight.Fail || !strings.Contains(s.Reason, "belongs to IGC-Santé TEST, but the installation is configured for IGC-Santé production") {
+		t.Errorf("TEST certificate in production: %s %q", s.Status, s.Reason)
 	}
 }
