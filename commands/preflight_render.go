@@ -32,11 +32,6 @@ func (r *run) renderPreflight(w io.Writer, res *preflightResult) error {
 				fmt.Fprintf(w, "  %s %s: %s\n", strings.ToUpper(string(f.Level)), f.Slug, f.Message)
 			}
 		}
-		for _, f := range s.Files {
-			if !f.OK {
-				fmt.Fprintf(w, "  %s %s: %s\n", f.Setting, f.Path, f.Summary)
-			}
-		}
 		if s.Fix != "" {
 			fmt.Fprintf(w, "  fix: %s\n", s.Fix)
 		}

@@ -42,7 +42,7 @@ func (st *state) checkCredential(ctx context.Context, in *credInput) *credCheck 
 		cc.missing = true
 		return cc
 	case in.leaf == nil:
-		cc.skip, cc.blame = fmt.Sprintf("not checked: %s could not be read", strings.Join(in.unread, " and ")), string(StepFiles)
+		cc.skip, cc.blame = fmt.Sprintf("%s could not be read", strings.Join(in.unread, " and ")), string(StepFiles)
 		return cc
 	}
 	anchors, ok := st.igcAnchors()
@@ -93,7 +93,7 @@ func (st *state) credentialStep(ctx context.Context, cc *credCheck, id StepID) S
 	case cc.missing:
 		return Step{Status: Skip, Reason: fmt.Sprintf("no %s certificate is configured (see %s-profile)", cc.role(), side)}
 	case cc.skip != "":
-		return Step{Status: Skip, Reason: fmt.Sprintf("%s (see %s)", cc.skip, cc.blame)}
+		return Step{Status: Skip, Reason: fmt.Sprintf("not checked: %s (see %s)", cc.skip, cc.blame)}
 	}
 	var fs []check.Finding
 	for _, f := range cc.report.Findings {
