@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,7 +72,9 @@ func run(t *testing.T, values map[string][]string, opts preflight.Options) *pref
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Now = now
+	if opts.Now.IsZero() {
+		opts.Now = now
+	}
 	if opts.Terminal == nil {
 		tl, err := lab.New(lab.Options{Now: now, KeyCache: "preflight"})
 		if err != nil {
@@ -504,5 +508,87 @@ func TestRealIGCSanteTestCertificate(t *testing.T) {
 	r = run(t, v, preflight.Options{})
 	if s := step(t, r, preflight.StepClientHierarchy); s.Status != preflight.Fail || !strings.Contains(s.Reason, "belongs to IGC-Santé TEST, but the installation is configured for IGC-Santé production") {
 		t.Errorf("TEST certificate in production: %s %q", s.Status, s.Reason)
+	}
+}
+
+// The live terminal-side handshake against Go's crypto/tls as the GAP server
+// (0xC027, the Diapason suite it implements): a server that asks for the
+// terminal's certificate passes, one that does not fails, as Diapason links
+// are mutual TLS.
+func TestServerHandshakeAgainstCryptoTLS(t *testing.T) {
+	in := newInstallation(t)
+	gap := in.lab.Credential(lab.RoleGAPServer)
+	chain := [][]byte{gap.Cert.Raw}
+	for _, c := range gap.Intermediates() {
+		chain = append(chain, c.Raw)
+	}
+	for _, tc := range []struct {
+		auth   tls.ClientAuthType
+		status preflight.Status
+		slug   string
+	}{
+		{tls.RequireAnyClientCert, preflight.Pass, ""},
+		{tls.NoClientCert, preflight.Fail, "no-client-certificate-request"},
+	} {
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+			Certificates: []tls.Certificate{{Certificate: chain, PrivateKey: gap.Key}},
+			MinVersion:   tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256},
+			ClientAuth:   tc.auth,
+			Time:         func() time.Time { return now },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					_ = conn.(*tls.Conn).Handshake()
+					conn.Close()
+				}()
+			}
+		}()
+		v := maps.Clone(in.values)
+		v["server.address"] = []string{ln.Addr().String()}
+		r := run(t, v, preflight.Options{})
+		ln.Close()
+		s := step(t, r, preflight.StepServerHandshake)
+		if s.Status != tc.status || (tc.slug != "" && !slices.ContainsFunc(s.Findings, func(f check.Finding) bool { return f.Slug == tc.slug })) {
+			t.Errorf("client auth %v: %s %q %+v", tc.auth, s.Status, s.Reason, s.Findings)
+		}
+	}
+}
+
+// CA files made by openssl: a CA is taken into the truststore, a
+// certificate that is not a CA is refused. openssl dates them from this
+// machine's clock, so they are judged by it.
+func TestTruststoreOpenSSLCertificates(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	in := newInstallation(t)
+	dir := t.TempDir()
+	mk := func(name, bc string) string {
+		p := filepath.Join(dir, name+".pem")
+		out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", filepath.Join(dir, name+".key"),
+			"-out", p, "-days", "3650", "-subj", "/O=Ingenico-like/CN="+name, "-addext", "basicConstraints=critical,"+bc).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl: %v\n%s", err, out)
+		}
+		return p
+	}
+	v := maps.Clone(in.values)
+	v["truststore.ingetrust"] = []string{mk("openssl-ca", "CA:TRUE")}
+	clock := preflight.Options{Now: time.Now().Add(time.Minute)}
+	if s := step(t, run(t, v, clock), preflight.StepTrustTerminals); s.Status != preflight.Pass || !strings.Contains(s.Reason, "1 CA certificate: openssl-ca") {
+		t.Errorf("openssl CA: %s %q", s.Status, s.Reason)
+	}
+	v["truststore.ingetrust"] = []string{mk("openssl-leaf", "CA:FALSE")}
+	if s := step(t, run(t, v, clock), preflight.StepTrustTerminals); s.Status != preflight.Fail || !strings.Contains(s.Reason, "is not a CA certificate") {
+		t.Errorf("openssl leaf: %s %q", s.Status, s.Reason)
 	}
 }
