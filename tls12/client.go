@@ -227,7 +227,7 @@ func (hs *handshake) acceptServerHello(hello *clientHelloMsg, sh *serverHelloMsg
 			return alertf(AlertUnsupportedExtension, "server sent extension %s, which was not offered", extensionName(t))
 		}
 	}
-	hs.suite = suiteByID(sh.cipherSuite)
+	hs.setSuite(suiteByID(sh.cipherSuite))
 	if sh.etm && hs.suite.aead {
 		return alertf(AlertIllegalParameter, "server chose encrypt_then_mac with the AEAD suite %s", hs.suite.name)
 	}

@@ -32,7 +32,7 @@ var goTLSSuites = []uint16{
 // goTLSConfig is crypto/tls limited to one suite, listed explicitly because
 // it enables 0xC027 only when listed.
 func goTLSConfig(pki *testpeer.PKI, cred testpeer.Cred, suite uint16, keyLog *bytes.Buffer) *tls.Config {
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		MaxVersion:   tls.VersionTLS12,
 		CipherSuites: []uint16{suite},
@@ -41,8 +41,11 @@ func goTLSConfig(pki *testpeer.PKI, cred testpeer.Cred, suite uint16, keyLog *by
 		ClientCAs:    pki.Roots(),
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ServerName:   "localhost",
-		KeyLogWriter: keyLog,
 	}
+	if keyLog != nil {
+		cfg.KeyLogWriter = keyLog
+	}
+	return cfg
 }
 
 func TestGoTLSServer(t *testing.T) {
@@ -150,7 +153,7 @@ func TestGoTLSClientWithoutCertificate(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Handshake(testContext(t)) }()
 	gcfg := goTLSConfig(pki, pki.Client, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, nil)
-	gcfg.Certificates, gcfg.KeyLogWriter = nil, nil
+	gcfg.Certificates = nil
 	cli := tls.Client(a, gcfg)
 	err := cli.HandshakeContext(testContext(t))
 	if err == nil {

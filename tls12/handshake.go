@@ -2,6 +2,7 @@ package tls12
 
 import (
 	"crypto/ecdh"
+	"hash"
 	"crypto/subtle"
 	"crypto/x509"
 	"errors"
@@ -14,9 +15,12 @@ type handshake struct {
 	// step names what the handshake is doing, for HandshakeError.
 	step string
 	// transcript is every handshake message so far, headers included, except
-	// HelloRequest (RFC 5246 §7.4.1.1); the suite's hash is known only after
-	// ServerHello, so the bytes are kept rather than a running hash.
+	// HelloRequest (RFC 5246 §7.4.1.1): CertificateVerify signs it with the
+	// hash of its signature scheme. prfDigest hashes the same messages with
+	// the suite's PRF hash, for the extended master secret and Finished; it
+	// starts once the suite is known, from the bytes kept until then.
 	transcript   []byte
+	prfDigest    hash.Hash
 	pending      []byte
 	suite        *cipherSuite
 	clientRandom []byte
@@ -40,10 +44,29 @@ func (hs *handshake) send(m handshakeMessage) error {
 		return alertf(AlertInternalError, "%w", err)
 	}
 	hs.c.traceMessage(Sent, raw, m)
-	hs.transcript = append(hs.transcript, raw...)
+	hs.addTranscript(raw)
 	hs.pending = append(hs.pending, raw...)
 	return nil
 }
+
+// addTranscript adds a sent or accepted message to the transcript.
+func (hs *handshake) addTranscript(raw []byte) {
+	hs.transcript = append(hs.transcript, raw...)
+	if hs.prfDigest != nil {
+		hs.prfDigest.Write(raw)
+	}
+}
+
+// setSuite fixes the suite and starts the running PRF-hash of the
+// transcript.
+func (hs *handshake) setSuite(s *cipherSuite) {
+	hs.suite = s
+	hs.prfDigest = s.prfHash.New()
+	hs.prfDigest.Write(hs.transcript)
+}
+
+// transcriptHash is the PRF hash of the messages so far.
+func (hs *handshake) transcriptHash() []byte { return hs.prfDigest.Sum(nil) }
 
 // queue turns pending handshake messages into records; several messages
 // share a record and a long one spans several.
@@ -80,7 +103,7 @@ func (hs *handshake) sendChangeCipherSpec() error {
 // readies both directions' ciphers for ChangeCipherSpec.
 func (hs *handshake) establishKeys(preMaster []byte) error {
 	s := hs.suite
-	hs.master = masterSecret(s, preMaster, hs.clientRandom, hs.serverRandom, hs.transcript, hs.state.ExtendedMasterSecret)
+	hs.master = masterSecret(s, preMaster, hs.clientRandom, hs.serverRandom, hs.transcriptHash(), hs.state.ExtendedMasterSecret)
 	if w := hs.c.config.KeyLogWriter; w != nil {
 		if _, err := fmt.Fprintf(w, "CLIENT_RANDOM %x %x\n", hs.clientRandom, hs.master); err != nil {
 			return alertf(AlertInternalError, "writing key log: %w", err)
@@ -111,7 +134,7 @@ func (hs *handshake) sendFinished(label string) error {
 		return err
 	}
 	hs.at("sending Finished")
-	if err := hs.send(&finishedMsg{verifyData: finishedData(hs.suite, hs.master, label, hs.transcript)}); err != nil {
+	if err := hs.send(&finishedMsg{verifyData: finishedData(hs.suite, hs.master, label, hs.transcriptHash())}); err != nil {
 		return err
 	}
 	return hs.flush()
@@ -128,7 +151,7 @@ func (hs *handshake) readFinished(label string, awaitFinished, connected hsState
 		return err
 	}
 	hs.at("reading Finished")
-	want := finishedData(hs.suite, hs.master, label, hs.transcript)
+	want := finishedData(hs.suite, hs.master, label, hs.transcriptHash())
 	fin, err := expect[*finishedMsg](hs)
 	if err != nil {
 		return err

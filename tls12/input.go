@@ -171,7 +171,7 @@ func (hs *handshake) receive() (handshakeMessage, error) {
 			continue
 		}
 		c.ignored = 0
-		hs.transcript = append(hs.transcript, ev.data...)
+		hs.addTranscript(ev.data)
 		hs.last = ev.tr
 		return m, nil
 	}

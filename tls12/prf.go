@@ -41,11 +41,12 @@ func concat(parts ...[]byte) []byte {
 }
 
 // masterSecret derives the master secret either from both randoms (RFC 5246
-// §8.1) or, with extended_master_secret, from the hash of the handshake up to
-// ClientKeyExchange (RFC 7627 §4), which binds it to this very handshake.
-func masterSecret(s *cipherSuite, preMaster, clientRandom, serverRandom, transcript []byte, ems bool) []byte {
+// §8.1) or, with extended_master_secret, from sessionHash, the hash of the
+// handshake up to ClientKeyExchange (RFC 7627 §4), which binds it to this
+// very handshake.
+func masterSecret(s *cipherSuite, preMaster, clientRandom, serverRandom, sessionHash []byte, ems bool) []byte {
 	if ems {
-		return prf(s.prfHash, preMaster, "extended master secret", hashOf(s.prfHash, transcript), masterSecretLen)
+		return prf(s.prfHash, preMaster, "extended master secret", sessionHash, masterSecretLen)
 	}
 	return prf(s.prfHash, preMaster, "master secret", concat(clientRandom, serverRandom), masterSecretLen)
 }
@@ -71,9 +72,10 @@ func deriveKeys(s *cipherSuite, master, clientRandom, serverRandom []byte) keyBl
 	return kb
 }
 
-// finishedData is the verify_data of RFC 5246 §7.4.9.
-func finishedData(s *cipherSuite, master []byte, label string, transcript []byte) []byte {
-	return prf(s.prfHash, master, label, hashOf(s.prfHash, transcript), finishedLen)
+// finishedData is the verify_data of RFC 5246 §7.4.9, over the hash of the
+// handshake messages so far.
+func finishedData(s *cipherSuite, master []byte, label string, handshakeHash []byte) []byte {
+	return prf(s.prfHash, master, label, handshakeHash, finishedLen)
 }
 
 func hashOf(h crypto.Hash, data []byte) []byte {

@@ -116,15 +116,11 @@ func (hs *handshake) negotiate(ch *clientHelloMsg, suites []*cipherSuite, groups
 	if len(ch.renegInfo) != 0 {
 		return nil, alertf(AlertHandshakeFailure, "client's renegotiation_info is not empty on a first handshake")
 	}
-	for _, s := range suites {
-		if slices.Contains(ch.cipherSuites, s.id) {
-			hs.suite = s
-			break
-		}
-	}
-	if hs.suite == nil {
+	i := slices.IndexFunc(suites, func(s *cipherSuite) bool { return slices.Contains(ch.cipherSuites, s.id) })
+	if i < 0 {
 		return nil, alertf(AlertHandshakeFailure, "no cipher suite in common: client offered %s", joinMap(ch.cipherSuites, CipherSuiteName))
 	}
+	hs.setSuite(suites[i])
 	// RFC 8422 §4: without supported_groups the client takes any curve; an
 	// old client that omits it most likely knows P-256.
 	group := groups[0]
