@@ -2,11 +2,11 @@ package tls12
 
 import (
 	"crypto/ecdh"
-	"hash"
 	"crypto/subtle"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash"
 )
 
 // handshake is the state of one handshake in either role.
