@@ -171,17 +171,33 @@ func (c *cbcCipher) balanceMAC(done, longest int) {
 // three extra 128-byte blocks.
 var dummyBlocks = make([]byte, 3*128)
 
-// extractMAC copies data[start:start+macLen] without indexing memory at the
-// secret offset start: it scans every place the MAC could begin.
+// extractMAC copies data[start:start+macLen] with no memory access or
+// branch that depends on the secret start, in two passes (the method of
+// OpenSSL's ssl3_cbc_copy_mac): one over every place the MAC could be,
+// gathering its bytes into a buffer rotated by an unknown amount, then a
+// rotation back by that amount made of fixed steps, each taken or not by
+// masking.
 func extractMAC(data []byte, start, macLen int) []byte {
-	out := make([]byte, macLen)
 	n := len(data)
 	first := max(0, n-1-255-macLen)
-	for o := first; o <= n-1-macLen; o++ {
-		mask := byte(subtle.ConstantTimeEq(int32(o), int32(start))) * 0xFF
-		for k := range macLen {
-			out[k] |= data[o+k] & mask
-		}
+	rotated := make([]byte, macLen)
+	rotation, j := 0, 0
+	for i := first; i < n-1; i++ {
+		rotation |= j & -subtle.ConstantTimeEq(int32(i), int32(start))
+		inMAC := subtle.ConstantTimeLessOrEq(start, i) & subtle.ConstantTimeLessOrEq(i+1, start+macLen)
+		rotated[j] |= data[i] & byte(-inMAC)
+		j++
+		j = subtle.ConstantTimeSelect(subtle.ConstantTimeEq(int32(j), int32(macLen)), 0, j)
 	}
-	return out
+	// mac[k] is rotated[(k+rotation) % macLen]: rotate left by each power
+	// of two that rotation holds.
+	tmp := make([]byte, macLen)
+	for shift := 0; 1<<shift < macLen; shift++ {
+		take := byte(-((rotation >> shift) & 1))
+		for k := range macLen {
+			tmp[k] = rotated[(k+1<<shift)%macLen]&take | rotated[k]&^take
+		}
+		rotated, tmp = tmp, rotated
+	}
+	return rotated
 }

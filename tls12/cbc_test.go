@@ -1,6 +1,7 @@
 package tls12
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/aes"
 	"crypto/hmac"
@@ -82,6 +83,24 @@ func TestCBCOpenUniformWork(t *testing.T) {
 					t.Fatal("work depends on the padding or on what failed")
 				}
 			})
+		}
+	}
+}
+
+// TestExtractMAC compares the constant-time copy with plain slicing for
+// every MAC size and every place the MAC may start.
+func TestExtractMAC(t *testing.T) {
+	data := make([]byte, 400)
+	for i := range data {
+		data[i] = byte(i*7 + i/251)
+	}
+	for _, macLen := range []int{20, 32, 48} {
+		for _, n := range []int{macLen + 1, 100, 300, 400} {
+			for start := max(0, n-1-255-macLen); start <= n-1-macLen; start++ {
+				if got := extractMAC(data[:n], start, macLen); !bytes.Equal(got, data[start:start+macLen]) {
+					t.Fatalf("mac %d, record %d, start %d: %x", macLen, n, start, got)
+				}
+			}
 		}
 	}
 }
