@@ -222,15 +222,16 @@ func (b *ChainBuilder) Build(ctx context.Context, leaf *x509.Certificate, given 
 
 // build is Build for a leaf already inspected (pre), whose names and digest are reused.
 func (b *ChainBuilder) build(ctx context.Context, leaf *x509.Certificate, given []*x509.Certificate, now time.Time, pre *Certificate) Chain {
-	st := &buildState{b: b, ctx: ctx, now: now, pre: pre, used: map[string]bool{string(leaf.Raw): true}}
+	st := &buildState{b: b, ctx: ctx, now: now, pre: pre}
+	st.used[0], st.nused = leaf, 1
 	for _, g := range given {
-		if !st.used[string(g.Raw)] && !slices.ContainsFunc(st.given, func(c candidate) bool { return bytes.Equal(c.cert.Raw, g.Raw) }) {
+		if !st.isUsed(g) && !slices.ContainsFunc(st.given, func(c candidate) bool { return bytes.Equal(c.cert.Raw, g.Raw) }) {
 			st.given = append(st.given, candidate{g, SourceGiven, ""})
 		}
 	}
 	st.build(leaf)
 	for _, g := range st.given {
-		if !st.used[string(g.cert.Raw)] {
+		if !st.isUsed(g.cert) {
 			st.chain.Unused = append(st.chain.Unused, newChainCert(g))
 		}
 	}
@@ -247,10 +248,22 @@ type buildState struct {
 	now     time.Time
 	given   []candidate
 	fetched []candidate
-	used    map[string]bool
+	// used holds the chain's certificates so far: at most maxChainLength, compared
+	// by their DER, without a map allocated per build.
+	used    [maxChainLength]*x509.Certificate
+	nused   int
 	chain   Chain
 	invalid bool
 	pre     *Certificate
+}
+
+func (st *buildState) isUsed(c *x509.Certificate) bool {
+	for _, u := range st.used[:st.nused] {
+		if u == c || bytes.Equal(u.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *buildState) note(slug string, level Level, format string, args ...any) {
@@ -312,7 +325,8 @@ func (st *buildState) build(leaf *x509.Certificate) {
 		}
 		cur.SignatureVerified = err == nil
 		st.chain.Certificates = append(st.chain.Certificates, cur)
-		st.used[string(next.cert.Raw)] = true
+		st.used[st.nused] = next.cert
+		st.nused++
 		cur = st.chainCert(next)
 	}
 }
@@ -371,7 +385,7 @@ func (st *buildState) candidates(c *x509.Certificate) []candidate {
 	var out []candidate
 	consider := func(cand candidate) {
 		p := cand.cert
-		if !bytes.Equal(p.RawSubject, c.RawIssuer) || st.used[string(p.Raw)] ||
+		if !bytes.Equal(p.RawSubject, c.RawIssuer) || st.isUsed(p) ||
 			slices.ContainsFunc(out, func(o candidate) bool { return bytes.Equal(o.cert.Raw, p.Raw) }) {
 			return
 		}
@@ -551,6 +565,10 @@ func (st *buildState) missing(c *x509.Certificate) {
 	}
 }
 
+// embeddedCAs is the embedded IGC-Santé CAs, read once: diapason hands out a copy at
+// each call, which a scan would otherwise make for every certificate without a chain.
+var embeddedCAs = sync.OnceValue(diapason.IGCSanteCAs)
+
 // testIntermediateURL is where the TEST ORGANISATIONS intermediate is published, as the
 // AIA of real IGC-Santé TEST certificates says.
 const testIntermediateURL = "http://igc-sante.esante.gouv.fr/AC%20TEST/ACI-EL-ORG-TEST.cer"
@@ -565,7 +583,7 @@ func suggestIssuerFile(c *x509.Certificate) (file, link string) {
 			break
 		}
 	}
-	for _, ca := range diapason.IGCSanteCAs() {
+	for _, ca := range embeddedCAs() {
 		if !bytes.Equal(ca.Cert.RawSubject, c.RawIssuer) {
 			continue
 		}

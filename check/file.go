@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/certio"
@@ -62,19 +61,8 @@ func (k *Checker) CheckFile(ctx context.Context, path string, named bool, stdin 
 // instead of a growing buffer. Anything else, errors included, goes to certio.ReadInput.
 func readInput(path string, stdin io.Reader) ([]byte, error) {
 	if path != "-" {
-		if f, err := os.Open(path); err == nil {
-			fi, err := f.Stat()
-			// A size of 0 may be a file whose size the kernel does not know (/proc).
-			if err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Size() <= certio.MaxInputSize {
-				buf := make([]byte, fi.Size())
-				_, err = io.ReadFull(f, buf)
-				f.Close()
-				if err == nil {
-					return buf, nil
-				}
-			} else {
-				f.Close()
-			}
+		if data, ok := readRegular(path); ok {
+			return data, nil
 		}
 	}
 	return certio.ReadInput(path, stdin)

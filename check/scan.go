@@ -29,45 +29,59 @@ type ScanOptions struct {
 // goroutine walks the paths, Workers goroutines check files and call prepare on each
 // report (render there what can be rendered in parallel), and the calling goroutine calls
 // emit with the prepared values in input order (the order of paths, then lexical order
-// within a directory) as soon as the next one is ready. It returns the first error of
-// emit, or ctx's error when ctx ends first.
+// within a directory) as soon as the next ones are ready. Files travel in batches of
+// scanBatch: handing each file from goroutine to goroutine cost a fifth of the time of
+// checking it. It returns the first error of emit, or ctx's error when ctx ends first.
 func Scan[T any](ctx context.Context, k *Checker, paths []string, opts ScanOptions,
 	prepare func(*FileReport) T, emit func(T) error) error {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// window bounds the files in flight: checked or being checked but not yet emitted.
-	// Enough to keep every worker busy while one slow file holds up the order.
-	window := 4 * workers
+	// window bounds the batches in flight: checked or being checked but not yet
+	// emitted. Enough to keep every worker busy while one slow file holds up the order.
+	window := 2 * workers
 	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	type batch struct {
+		seq  int
+		jobs []scanJob
+	}
 	type done struct {
 		seq int
-		v   T
+		vs  []T
 	}
-	jobs := make(chan scanJob)
+	jobs := make(chan batch)
 	results := make(chan done, window)
 	slots := make(chan struct{}, window)
 
 	go func() {
 		defer close(jobs)
 		seq := 0
-		send := func(j scanJob) bool {
+		var pending []scanJob
+		flush := func() bool {
+			if len(pending) == 0 {
+				return true
+			}
 			select {
 			case slots <- struct{}{}:
 			case <-inner.Done():
 				return false
 			}
-			j.seq = seq
+			b := batch{seq: seq, jobs: pending}
 			seq++
+			pending = make([]scanJob, 0, scanBatch)
 			select {
-			case jobs <- j:
+			case jobs <- b:
 				return true
 			case <-inner.Done():
 				return false
 			}
+		}
+		send := func(j scanJob) bool {
+			pending = append(pending, j)
+			return len(pending) < scanBatch || flush()
 		}
 		for _, p := range paths {
 			if p != "-" {
@@ -82,6 +96,7 @@ func Scan[T any](ctx context.Context, k *Checker, paths []string, opts ScanOptio
 				return
 			}
 		}
+		flush()
 	}()
 
 	var wg sync.WaitGroup
@@ -89,14 +104,21 @@ func Scan[T any](ctx context.Context, k *Checker, paths []string, opts ScanOptio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				var rep FileReport
-				if j.err != nil {
-					rep = errorReport(j.path, j.named, j.err)
-				} else {
-					rep = k.CheckFile(inner, j.path, j.named, opts.Stdin)
+			for b := range jobs {
+				vs := make([]T, 0, len(b.jobs))
+				for _, j := range b.jobs {
+					if inner.Err() != nil {
+						break
+					}
+					var rep FileReport
+					if j.err != nil {
+						rep = errorReport(j.path, j.named, j.err)
+					} else {
+						rep = k.CheckFile(inner, j.path, j.named, opts.Stdin)
+					}
+					vs = append(vs, prepare(&rep))
 				}
-				results <- done{j.seq, prepare(&rep)}
+				results <- done{b.seq, vs}
 			}
 		}()
 	}
@@ -105,20 +127,23 @@ func Scan[T any](ctx context.Context, k *Checker, paths []string, opts ScanOptio
 		close(results)
 	}()
 
-	pending := map[int]T{}
+	pending := map[int][]T{}
 	next := 0
 	var emitErr error
 	for r := range results {
-		pending[r.seq] = r.v
+		pending[r.seq] = r.vs
 		for {
-			v, ok := pending[next]
+			vs, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
 			<-slots
-			if emitErr == nil {
+			for _, v := range vs {
+				if emitErr != nil {
+					break
+				}
 				if emitErr = emit(v); emitErr != nil {
 					cancel()
 				}
@@ -131,8 +156,10 @@ func Scan[T any](ctx context.Context, k *Checker, paths []string, opts ScanOptio
 	return ctx.Err()
 }
 
+// scanBatch is how many files travel together through the pipeline.
+const scanBatch = 16
+
 type scanJob struct {
-	seq   int
 	path  string
 	named bool
 	err   error // set when the walk already knows the file cannot be read

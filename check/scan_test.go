@@ -112,7 +112,7 @@ func TestScanStdin(t *testing.T) {
 func TestScanBoundedAndOrdered(t *testing.T) {
 	dir := t.TempDir()
 	ca := pemOf(reference(t, "ACI-EL-ORG.cer"))
-	const n = 300
+	const n = 500
 	for i := range n {
 		writeFile(t, filepath.Join(dir, fmt.Sprintf("f%04d.pem", i)), ca)
 	}
@@ -142,8 +142,8 @@ func TestScanBoundedAndOrdered(t *testing.T) {
 	if len(order) != n || !slices.IsSorted(order) {
 		t.Errorf("%d files emitted, sorted %v", len(order), slices.IsSorted(order))
 	}
-	if w := worst.Load(); w > 4*workers {
-		t.Errorf("%d reports held at once, over the window of %d", w, 4*workers)
+	if limit := int64(2 * workers * scanBatch); worst.Load() > limit {
+		t.Errorf("%d reports held at once, over the window of %d", worst.Load(), limit)
 	}
 }
 
