@@ -71,6 +71,14 @@ func typeOID(name string) (asn1.ObjectIdentifier, bool) {
 
 // Parse decodes a DER-encoded name (a certificate's RawSubject or RawIssuer).
 func Parse(der []byte) (Name, error) {
+	if n, ok := parseSimple(der); ok {
+		return n, nil
+	}
+	return parseASN1(der)
+}
+
+// parseASN1 is Parse for every name encoding/asn1 accepts, with its error messages.
+func parseASN1(der []byte) (Name, error) {
 	var seq []asn1.RawValue
 	rest, err := asn1.Unmarshal(der, &seq)
 	if err != nil {
@@ -261,6 +269,11 @@ func (n Name) String() string {
 }
 
 func escape(v string) string {
+	// Most values need no escape: return them as they are, without a copy (the loop
+	// below also turns invalid UTF-8 into U+FFFD).
+	if !strings.ContainsAny(v, ",+\"\\<>;") && !strings.HasPrefix(v, "#") && !strings.HasPrefix(v, " ") && !strings.HasSuffix(v, " ") && utf8.ValidString(v) {
+		return v
+	}
 	var b strings.Builder
 	for i, r := range v {
 		switch {
