@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 )
 
 // errBadRecordMAC is the single answer to every record that fails to decrypt
@@ -58,7 +59,7 @@ func (c *cbcCipher) appendMAC(dst []byte, seq uint64, typ recordType, data []byt
 	return c.mac.Sum(dst)
 }
 
-func (c *cbcCipher) seal(seq uint64, typ recordType, payload []byte, rnd io.Reader) ([]byte, error) {
+func (c *cbcCipher) seal(dst []byte, seq uint64, typ recordType, payload []byte, rnd io.Reader) ([]byte, error) {
 	bs := c.block.BlockSize()
 	macLen := c.mac.Size()
 	n := len(payload)
@@ -67,22 +68,24 @@ func (c *cbcCipher) seal(seq uint64, typ recordType, payload []byte, rnd io.Read
 	}
 	// padLen counts the padding bytes plus the padding_length byte itself.
 	padLen := bs - n%bs
-	out := make([]byte, bs, bs+n+padLen+macLen)
-	if _, err := io.ReadFull(rnd, out); err != nil {
+	start := len(dst)
+	dst = slices.Grow(dst, bs+n+padLen+macLen)[:start+bs]
+	if _, err := io.ReadFull(rnd, dst[start:]); err != nil {
 		return nil, fmt.Errorf("record iv: %w", err)
 	}
-	out = append(out, payload...)
+	dst = append(dst, payload...)
 	if !c.etm {
-		out = c.appendMAC(out, seq, typ, payload)
+		dst = c.appendMAC(dst, seq, typ, payload)
 	}
 	for range padLen {
-		out = append(out, byte(padLen-1))
+		dst = append(dst, byte(padLen-1))
 	}
+	out := dst[start:]
 	cipher.NewCBCEncrypter(c.block, out[:bs]).CryptBlocks(out[bs:], out[bs:])
 	if c.etm {
-		out = c.appendMAC(out, seq, typ, out)
+		dst = c.appendMAC(dst, seq, typ, out)
 	}
-	return out, nil
+	return dst, nil
 }
 
 func (c *cbcCipher) open(seq uint64, typ recordType, body []byte) ([]byte, error) {

@@ -44,10 +44,10 @@ func (g *gcmCipher) nonce(explicit []byte) []byte {
 // seal uses the sequence number as the explicit nonce, which RFC 5288 §3
 // allows and which can never repeat under one key, since sequence numbers
 // do not wrap.
-func (g *gcmCipher) seal(seq uint64, typ recordType, payload []byte, _ io.Reader) ([]byte, error) {
-	out := make([]byte, gcmExplicitLen, gcmExplicitLen+len(payload)+g.aead.Overhead())
-	binary.BigEndian.PutUint64(out, seq)
-	return g.aead.Seal(out, g.nonce(out), payload, macHeader(seq, typ, len(payload))), nil
+func (g *gcmCipher) seal(dst []byte, seq uint64, typ recordType, payload []byte, _ io.Reader) ([]byte, error) {
+	dst = binary.BigEndian.AppendUint64(dst, seq)
+	nonce := g.nonce(dst[len(dst)-gcmExplicitLen:])
+	return g.aead.Seal(dst, nonce, payload, macHeader(seq, typ, len(payload))), nil
 }
 
 // open takes the explicit nonce as sent: the peer chooses it.

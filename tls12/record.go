@@ -40,8 +40,9 @@ func (t recordType) String() string {
 }
 
 // recordCipher protects the fragments of one direction once keys are in use.
+// seal appends the protected payload to dst; open works in place.
 type recordCipher interface {
-	seal(seq uint64, typ recordType, payload []byte, rnd io.Reader) ([]byte, error)
+	seal(dst []byte, seq uint64, typ recordType, payload []byte, rnd io.Reader) ([]byte, error)
 	open(seq uint64, typ recordType, body []byte) ([]byte, error)
 }
 
@@ -137,18 +138,21 @@ func (c *Conn) appendRecords(typ recordType, data []byte) error {
 	for first := true; first || len(data) > 0; first = false {
 		frag := data[:min(len(data), maxPlaintext)]
 		data = data[len(frag):]
-		body := frag
-		if c.out.cipher != nil {
+		hdr := len(c.sendBuf)
+		c.sendBuf = append(c.sendBuf, byte(typ), versionTLS12>>8, versionTLS12&0xff, 0, 0)
+		if c.out.cipher == nil {
+			c.sendBuf = append(c.sendBuf, frag...)
+		} else {
 			seq, err := c.out.nextSeq()
 			if err != nil {
 				return err
 			}
-			if body, err = c.out.cipher.seal(seq, typ, frag, c.config.rand()); err != nil {
+			if c.sendBuf, err = c.out.cipher.seal(c.sendBuf, seq, typ, frag, c.config.rand()); err != nil {
 				return alertf(AlertInternalError, "%w", err)
 			}
 		}
-		c.sendBuf = append(c.sendBuf, byte(typ), versionTLS12>>8, versionTLS12&0xff, byte(len(body)>>8), byte(len(body)))
-		c.sendBuf = append(c.sendBuf, body...)
+		n := len(c.sendBuf) - hdr - recordHeaderLen
+		c.sendBuf[hdr+3], c.sendBuf[hdr+4] = byte(n>>8), byte(n)
 	}
 	return nil
 }

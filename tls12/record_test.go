@@ -70,7 +70,7 @@ func TestCBCMACThenEncrypt(t *testing.T) {
 
 func TestCBCEncryptThenMAC(t *testing.T) {
 	c := testCBC(t, true)
-	rec, err := c.seal(3, recordHandshake, []byte("finished"), bytes.NewReader(seq(16, 4)))
+	rec, err := c.seal(nil, 3, recordHandshake, []byte("finished"), bytes.NewReader(seq(16, 4)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestCBCSealOpenAllLengths(t *testing.T) {
 		c := testCBC(t, etm)
 		for n := range 100 {
 			p := seq(n, byte(n))
-			rec, err := c.seal(uint64(n), recordApplicationData, p, bytes.NewReader(seq(16, 1)))
+			rec, err := c.seal(nil, uint64(n), recordApplicationData, p, bytes.NewReader(seq(16, 1)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func alertOf(err error) AlertDescription {
 
 func TestRecordLimits(t *testing.T) {
 	cbc := testCBC(t, true)
-	big, _ := cbc.seal(0, recordApplicationData, seq(maxPlaintext+1, 0), bytes.NewReader(seq(16, 0)))
+	big, _ := cbc.seal(nil, 0, recordApplicationData, seq(maxPlaintext+1, 0), bytes.NewReader(seq(16, 0)))
 	for _, tc := range []struct {
 		name   string
 		data   []byte

@@ -90,7 +90,7 @@ func TestAllSuitesSealOpen(t *testing.T) {
 	for name, rc := range suiteCiphers(t) {
 		for _, n := range lengths {
 			p := seq(n, byte(n))
-			rec, err := rc[0].seal(uint64(n), recordApplicationData, p, bytes.NewReader(seq(16, 1)))
+			rec, err := rc[0].seal(nil, uint64(n), recordApplicationData, p, bytes.NewReader(seq(16, 1)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestGCMRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := rc.seal(0x0102030405060708, recordApplicationData, []byte("diapason"), nil)
+	rec, _ := rc.seal(nil, 0x0102030405060708, recordApplicationData, []byte("diapason"), nil)
 	// explicit nonce (the sequence number) || ciphertext || 16-byte tag
 	if len(rec) != 8+8+16 || binary.BigEndian.Uint64(rec) != 0x0102030405060708 {
 		t.Fatalf("record %x", rec)

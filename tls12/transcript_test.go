@@ -492,7 +492,7 @@ func encodeInputs(inputs []peerInput, keys recordCipher) []byte {
 		}
 		for _, body := range frags {
 			if encrypted {
-				body, _ = keys.seal(seqNum, in.typ, body, zeroReader{})
+				body, _ = keys.seal(nil, seqNum, in.typ, body, zeroReader{})
 				seqNum++
 			}
 			out = append(out, record(in.typ, body)...)
