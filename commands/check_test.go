@@ -443,7 +443,13 @@ func TestCheckUsage(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"check"}, exitUsage, "check needs at least one file or directory"},
-		{[]string{"check", "ca.cer", "--output", "prometheus"}, exitUsage, "check cannot write --output prometheus yet"},
+		{[]string{"check", "ca.cer", "--timeline", "--output", "prometheus"}, exitUsage, "--timeline draws text"},
+		{[]string{"check", "ca.cer", "--timeline", "--details"}, exitUsage, "--timeline draws text"},
+		{[]string{"check", "ca.cer", "--revocation", "strict"}, exitUsage, `--revocation: unknown revocation mode "strict"`},
+		{[]string{"check", "ca.cer", "--workers", "-1"}, exitUsage, "--workers must not be negative"},
+		{[]string{"check", "ca.cer", "--crl", "ca.crl", "--revocation", "off"}, exitUsage, "--crl is not read with --revocation off"},
+		{[]string{"check", "ca.cer", "--crl", "nope.crl"}, exitUnknown, "nope.crl: no such file"},
+		{[]string{"check", "ca.cer", "--crl", "ca.cer"}, exitUnknown, "ca.cer"},
 		{[]string{"check", "ca.cer", "--profile", "server"}, exitUsage, `invalid --profile "server"`},
 		{[]string{"check", "ca.cer", "--at", "tomorrow"}, exitUsage, `invalid --at "tomorrow"`},
 		{[]string{"check", "ca.cer", "--warn", "30x"}, exitUsage, "--warn: invalid duration"},
@@ -461,10 +467,13 @@ func TestCheckUsage(t *testing.T) {
 		}
 	}
 	// With --output json a usage error is still one JSON document.
-	r := runCLI(t, runOpts{}, "check", "ca.cer", "--output", "prometheus")
-	r2 := runCLI(t, runOpts{}, "check", "ca.cer", "--at", "x", "--output", "json")
-	if doc := jsonDoc(t, r2); doc["error"] == nil || r.code != exitUsage {
-		t.Errorf("%s", r2)
+	r := runCLI(t, runOpts{}, "check", "ca.cer", "--timeline", "--output", "json")
+	if doc := jsonDoc(t, r); doc["error"] == nil || r.code != exitUsage {
+		t.Errorf("%s", r)
+	}
+	r = runCLI(t, runOpts{}, "check", "ca.cer", "--at", "x", "--output", "json")
+	if doc := jsonDoc(t, r); doc["error"] == nil || r.code != exitUsage {
+		t.Errorf("%s", r)
 	}
 }
 

@@ -52,6 +52,13 @@ Colour is otherwise used only when standard output is a terminal.
 **TERM**
 : **dumb** turns colour off.
 
+**DIAPASON_CACHE_DIR**
+: where **check --revocation** keeps the CRLs it downloads, until their nextUpdate
+(in its *crl* directory; **--cache-dir** wins over it). Without either, the cache is
+*diapason-cert/crl* in the user cache directory (*$XDG_CACHE_HOME*, else
+*~/.cache* on Linux; *~/Library/Caches* on macOS; *%LocalAppData%* on Windows).
+Each file is one CRL, named by a digest of its URL; deleting the directory is safe.
+
 Variables named by **--passphrase-env** and **--new-passphrase-env**
 : hold passphrases. Passphrases are never given as flag values; they come from a
 terminal prompt, a file (**--passphrase-file**) or such a variable.
