@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -59,10 +60,29 @@ type PeerPolicy struct {
 	Revocation RevocationPolicy
 	// Warn is the expiry warning window; zero means diapason.WarnWindow.
 	Warn diapason.Period
+	// Remember, when positive, reuses the report on a chain identical to one
+	// judged less than that long before (by the times given to Judge): a
+	// server or a fleet under load then judges each distinct chain about once
+	// per period rather than once per handshake. A revocation published
+	// meanwhile is seen within that period. Remembered reports are shared
+	// between callers, who must only read them.
+	Remember time.Duration
 
 	mu       sync.Mutex
 	builders map[string]*check.ChainBuilder
+	memo     map[string]memoEntry
 }
+
+// memoEntry is a report and the time it was judged at.
+type memoEntry struct {
+	at  time.Time
+	rep *PeerReport
+}
+
+// maxRemembered bounds the reports a policy keeps: beyond it, they are all
+// forgotten at once, which costs a judgement per chain and keeps memory flat
+// whatever the number of distinct peers.
+const maxRemembered = 1024
 
 // SentCert is one certificate as the peer sent it.
 type SentCert struct {
@@ -131,6 +151,37 @@ type refusalRule struct {
 
 // Judge checks the chain a peer sent, as of now.
 func (p *PeerPolicy) Judge(ctx context.Context, chain []*x509.Certificate, now time.Time) *PeerReport {
+	if p.Remember <= 0 {
+		return p.judge(ctx, chain, now)
+	}
+	var key []byte
+	for _, c := range chain {
+		key = binary.BigEndian.AppendUint32(key, uint32(len(c.Raw)))
+		key = append(key, c.Raw...)
+	}
+	k := string(key)
+	p.mu.Lock()
+	e, ok := p.memo[k]
+	p.mu.Unlock()
+	if ok && !now.Before(e.at) && now.Sub(e.at) < p.Remember {
+		return e.rep
+	}
+	rep := p.judge(ctx, chain, now)
+	if ctx.Err() != nil {
+		// A judgement cut short (its revocation source interrupted) is not
+		// the verdict on the chain.
+		return rep
+	}
+	p.mu.Lock()
+	if p.memo == nil || len(p.memo) >= maxRemembered {
+		p.memo = map[string]memoEntry{}
+	}
+	p.memo[k] = memoEntry{at: now, rep: rep}
+	p.mu.Unlock()
+	return rep
+}
+
+func (p *PeerPolicy) judge(ctx context.Context, chain []*x509.Certificate, now time.Time) *PeerReport {
 	rep := &PeerReport{Sent: []SentCert{}}
 	for _, c := range chain {
 		rep.Sent = append(rep.Sent, sentCert(c))

@@ -1,10 +1,12 @@
 package handshake
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/check"
@@ -40,6 +42,12 @@ type ProbeConfig struct {
 	Clock func() time.Time
 	// Dial opens the connection; nil uses a net.Dialer.
 	Dial DialFunc
+	// Own, when set, is OwnReport made beforehand: a fleet probing many times
+	// with one credential checks it once.
+	Own *check.CertReport
+	// NoTrace leaves Result.Trace empty and spares the engine a summary of
+	// every message.
+	NoTrace bool
 }
 
 func (cfg *ProbeConfig) timeout() time.Duration {
@@ -62,7 +70,10 @@ func Probe(ctx context.Context, cfg *ProbeConfig) *Result {
 		res.Offer.ServerName = sni
 	}
 	if cfg.Credential != nil {
-		res.Own = ownReport(ctx, cfg)
+		res.Own = cfg.Own
+		if res.Own == nil {
+			res.Own = OwnReport(ctx, cfg)
+		}
 		if c, stop := credentialStops(res.Own, "--cert", cfg.KeyName); stop {
 			res.Status, res.Causes = StatusFail, []Cause{c}
 			res.Summary = c.Message
@@ -88,6 +99,9 @@ func Probe(ctx context.Context, cfg *ProbeConfig) *Result {
 			return judged.VerifyError()
 		},
 		Time: clockOrZero(cfg.Clock), Trace: rec.record,
+	}
+	if cfg.NoTrace {
+		tcfg.Trace = nil
 	}
 	if cfg.Credential != nil {
 		tcfg.Certificates = []tls12.Certificate{*cfg.Credential}
@@ -134,7 +148,7 @@ func Probe(ctx context.Context, cfg *ProbeConfig) *Result {
 		}
 	} else {
 		res.Handshake.Completed = true
-		res.Causes = completedCauses(cfg, st, judged, client, server)
+		res.Causes = completedCauses(cfg, st, res.Own, client, server)
 		res.Causes = append(res.Causes, findingCauses(judged.Findings(), "", "the "+server+"'s certificate: ")...)
 		if res.Own != nil {
 			res.Causes = append(res.Causes, findingCauses(res.Own.Findings, "own-", "this "+client+"'s certificate: ")...)
@@ -145,8 +159,9 @@ func Probe(ctx context.Context, cfg *ProbeConfig) *Result {
 	return res
 }
 
-// ownReport checks the client's own certificate and the chain it sends.
-func ownReport(ctx context.Context, cfg *ProbeConfig) *check.CertReport {
+// OwnReport checks the client's own certificate and the chain it sends, as
+// of cfg.Now, as Probe does before connecting.
+func OwnReport(ctx context.Context, cfg *ProbeConfig) *check.CertReport {
 	chain := cfg.Credential.Chain
 	profile := diapason.PSPClient
 	if cfg.Link == diapason.LinkTPE {
@@ -198,7 +213,7 @@ func credentialStops(own *check.CertReport, certFlag, keyName string) (Cause, bo
 }
 
 // completedCauses judges a handshake that completed against the Diapason policy.
-func completedCauses(cfg *ProbeConfig, st tls12.ConnectionState, peer *PeerReport, client, server string) []Cause {
+func completedCauses(cfg *ProbeConfig, st tls12.ConnectionState, own *check.CertReport, client, server string) []Cause {
 	var out []Cause
 	switch {
 	case !st.CertificateRequested:
@@ -207,6 +222,12 @@ func completedCauses(cfg *ProbeConfig, st tls12.ConnectionState, peer *PeerRepor
 	case cfg.Credential == nil:
 		out = append(out, fail("client-certificate-optional", fmt.Sprintf("the %s asked for a client certificate but completed the handshake without one: it does not require it, which Diapason does", server),
 			"the "+server+" must refuse clients without a certificate (nginx: ssl_verify_client on, not optional)"))
+	case len(st.RequestedCAs) > 0 && !namesChain(st.RequestedCAs, cfg.Credential.Chain, ownCAs(own)):
+		out = append(out, Cause{Slug: "client-ca-not-listed", Level: check.Warn, Message: fmt.Sprintf(
+			"the %s's certificate request names only CAs that this %s's certificate does not chain to (%s): a %s that chooses its certificate by those names, "+
+				"as Java, browsers and Go's crypto/tls do, sends none and is refused; this one sent it anyway and the %s accepted it",
+			server, client, strings.Join(caNames(st.RequestedCAs), "; "), client, server),
+			Fix: "the " + server + " must name in its certificate request the CAs it accepts client certificates from"})
 	}
 	if !slices.Contains(diapason.DiapasonSuites, st.CipherSuite) {
 		out = append(out, Cause{Slug: "suite-not-diapason", Level: check.Warn, Message: fmt.Sprintf(
@@ -214,6 +235,20 @@ func completedCauses(cfg *ProbeConfig, st tls12.ConnectionState, peer *PeerRepor
 			Fix: "the Diapason suites are 0xC028 and 0xC027: run again without --cipher to see whether the " + server + " accepts them"})
 	}
 	return out
+}
+
+// namesChain reports whether one of the names a server listed is the subject
+// or the issuer of a certificate of the client's chain, sent or known: then a
+// client that picks its certificate by those names picks it.
+func namesChain(names [][]byte, sent, known []*x509.Certificate) bool {
+	for _, c := range slices.Concat(sent, known) {
+		for _, n := range names {
+			if bytes.Equal(n, c.RawIssuer) || bytes.Equal(n, c.RawSubject) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // findingCauses turns the warnings and failures of a report into causes; infos

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/check"
@@ -30,6 +31,18 @@ type Server struct {
 	Clock func() time.Time
 	// Timeout bounds each handshake; DefaultTimeout if zero.
 	Timeout time.Duration
+	// NoClientCertRequest leaves the CertificateRequest out, as a server
+	// misconfigured for one-way TLS does: the link is then not mutual.
+	NoClientCertRequest bool
+	// NoTrace leaves Exchange.Trace empty, which spares the engine a summary
+	// of every message: a busy server logs verdicts, not ladders.
+	NoTrace bool
+	// MaxHandshakeMessage bounds what one client can make the server buffer;
+	// zero is the engine's default (tls12.DefaultMaxHandshakeMessage).
+	MaxHandshakeMessage int
+
+	namesOnce sync.Once
+	names     [][]byte
 }
 
 // ServerResult is what a server saw of one connection.
@@ -45,21 +58,29 @@ func (s *Server) Handshake(ctx context.Context, conn net.Conn) (*tls12.Conn, *Se
 	client, server := sides(s.Link)
 	res := &ServerResult{Remote: conn.RemoteAddr().String(), Exchange: Exchange{Causes: []Cause{}}}
 	rec := newRecorder(s.Clock)
-	var names [][]byte
-	for _, c := range s.ClientCAs {
-		names = append(names, c.RawSubject)
-	}
+	s.namesOnce.Do(func() {
+		for _, c := range s.ClientCAs {
+			s.names = append(s.names, c.RawSubject)
+		}
+	})
 	now := s.Now()
 	var judged *PeerReport
-	tc := tls12.Server(conn, &tls12.Config{
+	cfg := &tls12.Config{
 		Certificates: []tls12.Certificate{s.Credential}, CipherSuites: s.Offer.Suites, Groups: groups,
-		ClientAuth: tls12.RequireClientCert, ClientCAs: names,
+		ClientAuth: tls12.RequireClientCert, ClientCAs: s.names, MaxHandshakeMessage: s.MaxHandshakeMessage,
 		VerifyPeer: func(chain []*x509.Certificate, _ tls12.ConnectionState) error {
 			judged = s.Peer.Judge(ctx, chain, now)
 			return judged.VerifyError()
 		},
 		Time: clockOrZero(s.Clock), Trace: rec.record,
-	})
+	}
+	if s.NoClientCertRequest {
+		cfg.ClientAuth = tls12.NoClientCert
+	}
+	if s.NoTrace {
+		cfg.Trace = nil
+	}
+	tc := tls12.Server(conn, cfg)
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -85,6 +106,12 @@ func (s *Server) Handshake(ctx context.Context, conn net.Conn) (*tls12.Conn, *Se
 		return nil, res
 	}
 	res.Handshake.Completed = true
+	if s.NoClientCertRequest {
+		res.Causes = []Cause{{Slug: "no-client-certificate-request", Level: check.Warn, Message: fmt.Sprintf(
+			"TLS 1.2 handshake completed with %s without asking the %s for a certificate: the link is not mutual TLS", res.Negotiated.Suite.ID, client)}}
+		res.Status, res.Summary = StatusWarn, res.Causes[0].Message
+		return tc, res
+	}
 	res.Causes = findingCauses(judged.Findings(), "", "the "+client+"'s certificate: ")
 	res.Status = causesStatus(res.Causes)
 	res.Summary = fmt.Sprintf("mutual TLS 1.2 handshake completed with %s (%s); the %s's certificate is accepted", res.Negotiated.Suite.ID, res.Negotiated.Suite.IANA, client)

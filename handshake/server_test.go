@@ -185,3 +185,40 @@ func TestSelfTest(t *testing.T) {
 		wantCause(t, res, StatusFail, "revoked", "the GAP listener")
 	})
 }
+
+// TestServerMisconfigured is a provider that does not ask for a client
+// certificate, and one that names the wrong CAs in its request, as probes
+// see them.
+func TestServerMisconfigured(t *testing.T) {
+	t.Parallel()
+	p := handshaketest.NewPKI(t)
+	t.Run("no certificate request", func(t *testing.T) {
+		srv := providerServer(p)
+		srv.NoClientCertRequest = true
+		addr, side := serve(t, srv)
+		wantCause(t, probe(t, pspProbe(p, addr, labCred(p.Lab, lab.RoleGAPClient))), StatusFail, "no-client-certificate-request", "not mutual TLS")
+		got := <-side
+		if got.Status != StatusWarn || got.Causes[0].Slug != "no-client-certificate-request" || got.Peer != nil {
+			t.Errorf("server side %s %v", got.Status, slugs(got.Causes))
+		}
+	})
+	t.Run("CA names not the client's", func(t *testing.T) {
+		srv := providerServer(p)
+		srv.ClientCAs = []*x509.Certificate{p.Lab.CA(lab.CAGeoTrustRoot).Cert}
+		addr, side := serve(t, srv)
+		res := probe(t, pspProbe(p, addr, labCred(p.Lab, lab.RoleGAPClient)))
+		wantCause(t, res, StatusWarn, "client-ca-not-listed", "GeoTrust-like", "sends none")
+		if got := <-side; got.Status != StatusOK {
+			t.Errorf("server side %s %v", got.Status, slugs(got.Causes))
+		}
+	})
+	t.Run("CA names listing the root only", func(t *testing.T) {
+		srv := providerServer(p) // names igc-root, the issuer of the intermediate sent
+		addr, side := serve(t, srv)
+		res := probe(t, pspProbe(p, addr, labCred(p.Lab, lab.RoleGAPClient)))
+		if res.Status != StatusOK {
+			t.Errorf("%s %v", res.Status, slugs(res.Causes))
+		}
+		<-side
+	})
+}

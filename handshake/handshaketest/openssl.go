@@ -138,3 +138,23 @@ func (p *OpenSSL) WaitOutput(s string) error {
 func AtTime(now time.Time) []string {
 	return []string{"-attime", fmt.Sprint(now.Unix())}
 }
+
+// RunClient runs `openssl s_client -connect addr ARGS…` with stdin as its
+// input and returns what it printed (stdout and stderr). A client still
+// running after timeout is killed: the error then says so, and what it
+// printed until then is returned.
+func RunClient(t testing.TB, addr, stdin string, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
+	NeedOpenSSL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "openssl", append([]string{"s_client", "-connect", addr}, args...)...)
+	var out syncBuffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &out
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("openssl s_client still running after %s: %w", timeout, ctx.Err())
+	}
+	return out.String(), err
+}
