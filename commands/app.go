@@ -209,6 +209,7 @@ func (r *run) newApp() *cli.App {
 			r.bundleCommand(),
 			r.labCommand(),
 			r.handshakeCommand(),
+			r.simulateCommand(),
 			r.preflightCommand(),
 		},
 	}
