@@ -24,7 +24,7 @@ type crlCA struct {
 	key  crypto.Signer
 }
 
-func newCRLCA(t *testing.T, cn string) crlCA {
+func newCRLCA(t testing.TB, cn string) crlCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -41,7 +41,7 @@ func newCRLCA(t *testing.T, cn string) crlCA {
 	return crlCA{cert, key}
 }
 
-func (ca crlCA) leaf(t *testing.T, serial int64) *x509.Certificate {
+func (ca crlCA) leaf(t testing.TB, serial int64) *x509.Certificate {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "LAB TPE 0001"},
@@ -54,7 +54,7 @@ func (ca crlCA) leaf(t *testing.T, serial int64) *x509.Certificate {
 	return cert
 }
 
-func (ca crlCA) crl(t *testing.T, number int64, this, next time.Time, revoked ...int64) *x509.RevocationList {
+func (ca crlCA) crl(t testing.TB, number int64, this, next time.Time, revoked ...int64) *x509.RevocationList {
 	t.Helper()
 	var entries []x509.RevocationListEntry
 	for _, s := range revoked {

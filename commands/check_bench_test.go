@@ -65,7 +65,7 @@ func benchCerts(b *testing.B, n int) string {
 func BenchmarkCheckJSON(b *testing.B) {
 	const n = 1000
 	dir := benchCerts(b, n)
-	for _, output := range []string{"json", "text"} {
+	for _, output := range []string{"json", "text", "prometheus"} {
 		b.Run(output, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
