@@ -85,7 +85,7 @@ type running struct {
 }
 
 // start serves srv on 127.0.0.1:0 until the test ends or stop is called.
-func start(t *testing.T, srv *Server) *running {
+func start(t testing.TB, srv *Server) *running {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
