@@ -71,8 +71,9 @@ func (r *run) simulateServerFlags(sub string) []cli.Flag {
 		&cli.StringFlag{Name: "key", Usage: "its private key `FILE`"},
 		&cli.StringFlag{Name: "chain", Usage: "intermediate certificates to send after it, `FILE`"},
 		&cli.StringSliceFlag{Name: "client-ca", Usage: "a `FILE` of CAs the " + clients + " client certificates must chain to, named in the certificate request (repeatable; " + cas + ")"},
-		&cli.StringSliceFlag{Name: "crl", Usage: "a CRL `FILE` or http(s) URL to check the client certificates against (repeatable)"},
-		&cli.StringFlag{Name: "ocsp", Usage: "ask the OCSP responder at `URL` about every client certificate (terminal certificates name none)"},
+		&cli.StringSliceFlag{Name: "crl", Usage: "a CRL `FILE` or http(s) URL to check the client certificates against (repeatable); " +
+			"the CRLs and OCSP responders the certificates name are asked too"},
+		&cli.StringFlag{Name: "ocsp", Usage: "ask the OCSP responder at `URL` about every client certificate first (terminal certificates name none)"},
 		&cli.StringFlag{Name: "revocation", Value: string(handshake.RevocationHard), Usage: "hard: a client certificate whose revocation cannot be checked is refused, as Diapason requires; " +
 			"off: not checked (said in every verdict)"},
 		&cli.StringFlag{Name: "lab", Usage: "take the credential, the client CAs and the CRLs (followed while serving) from the lab `DIR`"},
@@ -209,7 +210,7 @@ func (r *run) simulateSetup(c *cli.Context, link diapason.LinkID, fault simulate
 	if err := r.checkOwnServerCredential(c.Context, cred, keyName, profile, l, name); err != nil {
 		return nil, err
 	}
-	if fault != simulate.FaultNone && fault.Info().NeedsCA || fault == simulate.FaultMissingIntermediate || fault == simulate.FaultWrongCA {
+	if fault.ChangesCredential() {
 		if cred, err = r.faultyCredential(c, fault, cred, l); err != nil {
 			return nil, err
 		}
@@ -341,7 +342,9 @@ func (r *run) simulateClientTrust(c *cli.Context, link diapason.LinkID, l *lab.L
 }
 
 // simulateRevocation gathers the revocation sources of client certificates:
-// the lab's CRLs as they change, --crl files and downloads, --ocsp.
+// the lab's CRLs as they change, then one engine for the --crl files and
+// downloads, the --ocsp responder, and the CRLs and OCSP responders the
+// certificates name. Downloads give up within the handshake deadline.
 func (r *run) simulateRevocation(c *cli.Context, src lab.Source, timeout time.Duration) ([]check.RevocationChecker, error) {
 	var out []check.RevocationChecker
 	if src != nil {
@@ -355,16 +358,17 @@ func (r *run) simulateRevocation(c *cli.Context, src lab.Source, timeout time.Du
 		}
 		crls = append(crls, got...)
 	}
-	if len(crls) > 0 {
-		out = append(out, check.NewCRLChecker(crls...))
-	}
+	var responders []string
 	if u := c.String("ocsp"); u != "" {
 		if lower := strings.ToLower(u); !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 			return nil, usageErr("for example --ocsp http://127.0.0.1:8880/ocsp", "--ocsp %q is not an http(s) URL", u)
 		}
-		out = append(out, &handshake.OCSPResponder{URL: u, Timeout: timeout})
+		responders = []string{u}
 	}
-	return out, nil
+	return append(out, check.NewRevocationEngine(check.RevocationOptions{
+		CRLs: crls, FetchCRL: check.HTTPFetcher(min(timeout, check.CRLTimeout), check.CRLMaxBytes),
+		OCSP: check.HTTPOCSPPoster(min(timeout, check.OCSPTimeout), check.OCSPMaxBytes), OCSPResponders: responders,
+	})), nil
 }
 
 // labCRLs checks against the lab's CRLs as they are now, so that a 'lab

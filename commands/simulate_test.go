@@ -313,6 +313,43 @@ func TestSimulateRevocation(t *testing.T) {
 	})
 }
 
+// TestSimulatePSPDistributionPoint: the simulated provider, given nothing but
+// the IGC-Santé-like root, checks a GAP certificate's revocation at the CRL
+// address the certificate names.
+func TestSimulatePSPDistributionPoint(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(nil)
+	dir := labDir(t, "--url", "http://"+srv.Listener.Addr().String()+"/")
+	src, err := lab.Watch(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fetched []string
+	var mu sync.Mutex
+	srv.Config.Handler = lab.Handler(src, func() time.Time { return fixedNow }, func(e lab.Entry) {
+		mu.Lock()
+		fetched = append(fetched, e.Path)
+		mu.Unlock()
+	})
+	srv.Start()
+	t.Cleanup(srv.Close)
+	at := func(f string) string { return filepath.Join(dir, f) }
+	l := startSimulate(t, "psp", "--listen", "127.0.0.1:0", "--cert", at("psp-server.pem"), "--chain", at("geotrust-ca.pem"), "--key", at("psp-server.key"),
+		"--client-ca", at("igc-root.pem"), "--output", "json")
+	if r := runCLI(t, runOpts{}, "handshake", "psp", l.addr, "--lab", dir); r.code != 0 {
+		t.Fatalf("handshake psp: %s", r)
+	}
+	log := l.waitLog(t, `"event":"connection"`)
+	if !strings.Contains(log, `"status":"good"`) || !strings.Contains(log, "/crl/igc-org.crl") {
+		t.Errorf("the revocation was not answered by the distribution point:\n%s", log)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(fetched, "/crl/igc-org.crl") {
+		t.Errorf("the CRL was not fetched: %v", fetched)
+	}
+}
+
 // TestSimulateFaultCommand runs a fault that changes the lab (revoked) and
 // the refusals of faults that cannot be made.
 func TestSimulateFaultCommand(t *testing.T) {

@@ -92,6 +92,12 @@ func (f Fault) Info() FaultInfo {
 	return FaultInfo{}
 }
 
+// ChangesCredential reports the faults that present another certificate or
+// chain than the server's own.
+func (f Fault) ChangesCredential() bool {
+	return f.Info().NeedsCA || f == FaultWrongCA || f == FaultMissingIntermediate
+}
+
 // SuiteMismatchOffer is what a server under FaultSuiteMismatch accepts.
 func SuiteMismatchOffer() handshake.Offer {
 	return handshake.Offer{Suites: []uint16{tls12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}}

@@ -30,7 +30,7 @@ func faultServer(t *testing.T, p *handshaketest.PKI, link diapason.LinkID, fault
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fault.Info().NeedsCA || fault == FaultWrongCA || fault == FaultMissingIntermediate {
+	if fault.ChangesCredential() {
 		if what == "" {
 			t.Errorf("%s: no sentence says what is presented", fault)
 		}
