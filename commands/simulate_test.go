@@ -235,6 +235,9 @@ func TestSimulateJSONLines(t *testing.T) {
 			t.Fatalf("not a JSON object with schema_version: %q (%v)", line, err)
 		}
 		events = append(events, ev["event"].(string))
+		if c, ok := ev["causes"]; ev["event"] == "connection" && (!ok || c == nil) {
+			t.Errorf("causes not a list: %s", line)
+		}
 		if ev["event"] == "connection" && ev["status"] == "fail" {
 			causes := ev["causes"].([]any)
 			if causes[0].(map[string]any)["slug"] != "revoked" || ev["client_certificate"] == nil || ev["revocation"].(map[string]any)["status"] != "revoked" {

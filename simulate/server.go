@@ -212,6 +212,9 @@ type Request struct {
 
 func (e *Event) fromResult(res *handshake.ServerResult) {
 	e.Status, e.Summary, e.Causes, e.Handshake = res.Status, res.Summary, res.Causes, res.Handshake
+	if e.Causes == nil {
+		e.Causes = []handshake.Cause{}
+	}
 	if res.Negotiated != nil {
 		e.Suite = res.Negotiated.Suite.ID
 	}
