@@ -119,13 +119,13 @@ func (r *run) handshakeSetup(c *cli.Context) (*handshakeSetup, error) {
 			return nil, unknownErr(err, hint)
 		}
 		s.lab = l
-		var crls []check.NamedCRL
-		for i, crl := range l.CRLs() {
-			crls = append(crls, check.NamedCRL{Name: "of the lab's " + string(lab.CANames()[i]), CRL: crl})
-		}
-		s.checkers = append(s.checkers, check.NewCRLChecker(crls...))
 	}
 	var crls []check.NamedCRL
+	if s.lab != nil {
+		for i, crl := range s.lab.CRLs() {
+			crls = append(crls, check.NamedCRL{Name: "of the lab's " + string(lab.CANames()[i]), CRL: crl})
+		}
+	}
 	for _, src := range c.StringSlice("crl") {
 		got, err := r.loadCRLSource(c.Context, src, s.timeout)
 		if err != nil {
@@ -133,8 +133,12 @@ func (r *run) handshakeSetup(c *cli.Context) (*handshakeSetup, error) {
 		}
 		crls = append(crls, got...)
 	}
-	if len(crls) > 0 {
-		s.checkers = append(s.checkers, check.NewCRLChecker(crls...))
+	// The tool's one revocation engine: the CRLs given, then the certificate's HTTP
+	// CRL distribution points (cached on disk), then its OCSP responders.
+	if mode != handshake.RevocationOff {
+		s.checkers = []check.RevocationChecker{check.NewRevocationEngine(check.RevocationOptions{CRLs: crls,
+			FetchCRL: check.HTTPFetcher(s.timeout, check.CRLMaxBytes), Cache: r.crlCache(c),
+			OCSP: check.HTTPOCSPPoster(s.timeout, check.OCSPMaxBytes)})}
 	}
 	return s, nil
 }

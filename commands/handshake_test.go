@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -107,6 +108,9 @@ func TestHandshakePSPCommand(t *testing.T) {
 	leafPEM, _ := os.ReadFile(f("gap-client.pem"))
 	orgPEM, _ := os.ReadFile(f("igc-org.pem"))
 	os.WriteFile(f("fullchain.pem"), append(orgPEM, leafPEM...), 0o600)
+	// A provider certificate signed by openssl that names no CRL and no OCSP
+	// responder: its revocation cannot be checked, which is only an info line.
+	noURLs := opensslProviderCert(t, p.Dir, f("psp-server.key"), f("geotrust-ca.pem"), f("geotrust-ca.key"))
 
 	runHSCases(t, []hsCase{
 		{name: "lab", server: diapasonProvider, args: append(slices.Clone(gap), "--lab", p.Dir), code: 0,
@@ -114,17 +118,27 @@ func TestHandshakePSPCommand(t *testing.T) {
 		{name: "files, CRL file", server: diapasonProvider, args: files(f("gap-client.pem"), f("gap-client.key")), code: 0,
 			words: []string{"revocation-good", "geotrust-ca.crl.pem"}},
 		{name: "full-chain --cert", server: diapasonProvider,
-			args: append(slices.Clone(gap), "--cert", f("fullchain.pem"), "--key", f("gap-client.key"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN), code: 0},
+			args: append(slices.Clone(gap), "--cert", f("fullchain.pem"), "--key", f("gap-client.key"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN,
+				"--crl", f("geotrust-ca.crl.pem")), code: 0},
 		{name: "PKCS#12 from the platform", server: diapasonProvider,
-			args: append(slices.Clone(gap), "--p12", p12, "--passphrase-file", f("p12.pass"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN), code: 0},
+			args: append(slices.Clone(gap), "--p12", p12, "--passphrase-file", f("p12.pass"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN,
+				"--crl", f("geotrust-ca.crl.pem")), code: 0},
 		{name: "alias of the sheet", server: diapasonProvider, args: append(slices.Clone(gap), "--lab", p.Dir, "--cipher", diapason.DocumentedSuiteName), code: 0,
 			words: []string{"not in the IANA registry: it stands for 0xC028"}},
-		{name: "no revocation source for the provider", server: diapasonProvider,
+		{name: "no revocation source for the provider", server: provider(noURLs, f("psp-server.key"), "-cert_chain", f("geotrust-ca.pem"),
+			"-Verify", "2", "-verify_return_error", "-CAfile", p.IGCCAs),
 			args: append(slices.Clone(gap), "--cert", f("gap-client.pem"), "--key", f("gap-client.key"), "--chain", f("igc-org.pem"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN),
 			code: 0, words: []string{"INFO revocation-no-source", "optional for server certificates"}},
-		{name: "revocation hard without a source", server: diapasonProvider,
+		// The provider's certificate names a CRL and an OCSP responder that nothing serves.
+		{name: "provider's revocation sources unreachable, soft", server: diapasonProvider,
+			args: append(slices.Clone(gap), "--cert", f("gap-client.pem"), "--key", f("gap-client.key"), "--chain", f("igc-org.pem"), "--ca", f("geotrust-root.pem"), "--servername", lab.PSPFQDN),
+			code: 4, slug: "revocation-unknown", words: []string{"revocation status unknown", "connection refused"}},
+		{name: "provider's revocation sources unreachable, hard", server: diapasonProvider,
 			args: append(slices.Clone(gap), "--cert", f("gap-client.pem"), "--key", f("gap-client.key"), "--chain", f("igc-org.pem"), "--ca", f("geotrust-root.pem"),
-				"--servername", lab.PSPFQDN, "--revocation", "hard"), code: 1, slug: "revocation-unavailable", words: []string{"--crl FILE|URL"}},
+				"--servername", lab.PSPFQDN, "--revocation", "hard"), code: 1, slug: "revocation-unknown", words: []string{"connection refused"}},
+		{name: "provider's revocation off", server: diapasonProvider,
+			args: append(slices.Clone(gap), "--cert", f("gap-client.pem"), "--key", f("gap-client.key"), "--chain", f("igc-org.pem"), "--ca", f("geotrust-root.pem"),
+				"--servername", lab.PSPFQDN, "--revocation", "off"), code: 0},
 		{name: "client expired", server: diapasonProvider, args: files(p.ExpiredClient.Cert, p.ExpiredClient.Key), code: 1, slug: "client-expired"},
 		{name: "client revoked", server: diapasonProvider, args: files(p.RevokedClient.Cert, p.RevokedClient.Key), code: 1, slug: "client-revoked"},
 		{name: "client CA not accepted", server: diapasonProvider, args: files(p.ForeignClient.Cert, p.ForeignClient.Key), code: 1, slug: "client-ca-not-accepted",
@@ -204,7 +218,8 @@ func TestHandshakeTPESelfTest(t *testing.T) {
 	}
 	runHSCases(t, []hsCase{
 		{name: "lab credentials", args: self(), code: 0, words: []string{"(self-test)", "LAB TPE 00000001"}},
-		{name: "given files, ephemeral terminal", args: given(), code: 0, words: []string{"(made for this test)"}},
+		{name: "given files, ephemeral terminal", args: given("--crl", f("igc-org.crl.pem")), code: 0, words: []string{"(made for this test)"}},
+		{name: "given files, server's revocation sources unreachable", args: given(), code: 4, slug: "revocation-unknown"},
 		{name: "CN is not the FQDN", args: given("--fqdn", "gap2.lab.test"), code: 1, slug: "cn-mismatch"},
 		{name: "server key not matching", args: given("--server-key", f("gap-client.key")), code: 1, slug: "key-mismatch"},
 		{name: "server intermediate missing", args: given("--server-chain", ""), code: 1, slug: "chain-incomplete"},
@@ -433,4 +448,45 @@ func TestHandshakeReport(t *testing.T) {
 	if r := runCLI(t, runOpts{}, "handshake", "psp", addr, "--lab", p.Dir, "--report", report, "--force"); r.code != 0 {
 		t.Errorf("--force: %s", r)
 	}
+}
+
+// opensslProviderCert has openssl issue a provider certificate (CN = SAN =
+// psp.lab.test, serverAuth) from the given CA, with no CRL or OCSP address.
+// `openssl ca` is used for its -startdate: the tests run at a fixed date.
+func opensslProviderCert(t *testing.T, dir, key, caCert, caKey string) string {
+	t.Helper()
+	ca := filepath.Join(dir, "openssl-ca")
+	os.MkdirAll(ca, 0o700)
+	os.WriteFile(filepath.Join(ca, "index.txt"), nil, 0o600)
+	os.WriteFile(filepath.Join(ca, "serial"), []byte("1000\n"), 0o600)
+	cfg := filepath.Join(ca, "ca.cnf")
+	os.WriteFile(cfg, []byte(`[ca]
+default_ca = lab
+[lab]
+database = `+filepath.Join(ca, "index.txt")+`
+serial = `+filepath.Join(ca, "serial")+`
+new_certs_dir = `+ca+`
+default_md = sha256
+policy = any
+copy_extensions = none
+x509_extensions = server
+[any]
+commonName = supplied
+[server]
+subjectAltName = DNS:psp.lab.test
+extendedKeyUsage = serverAuth
+keyUsage = critical,digitalSignature,keyEncipherment
+`), 0o600)
+	csr, out := filepath.Join(ca, "psp.csr"), filepath.Join(dir, "psp-nourl.pem")
+	start := fixedNow.AddDate(0, 0, -10).Format("20060102150405Z")
+	end := fixedNow.AddDate(0, 0, 190).Format("20060102150405Z")
+	for _, args := range [][]string{
+		{"req", "-new", "-key", key, "-subj", "/C=FR/O=LAB PSP/CN=psp.lab.test", "-out", csr},
+		{"ca", "-batch", "-notext", "-config", cfg, "-cert", caCert, "-keyfile", caKey, "-startdate", start, "-enddate", end, "-in", csr, "-out", out},
+	} {
+		if msg, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", args[0], err, msg)
+		}
+	}
+	return out
 }

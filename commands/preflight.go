@@ -148,7 +148,7 @@ func (r *run) preflight(c *cli.Context) error {
 			return r.writeError(err)
 		}
 	}
-	rep := preflight.Run(c.Context, cfg, preflight.Options{Now: r.env.Now(), Clock: time.Now, Getenv: r.env.Getenv})
+	rep := preflight.Run(c.Context, cfg, preflight.Options{Now: r.env.Now(), Clock: time.Now, Getenv: r.env.Getenv, CRLCache: r.crlCache(c)})
 	res := &preflightResult{Config: file, Settings: settings, Report: rep}
 	if junit != "" {
 		data, err := preflight.JUnit(rep, "diapason-cert preflight")

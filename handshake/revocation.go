@@ -41,8 +41,8 @@ type RevocationPolicy struct {
 	// Required makes any missing answer a refusal, whatever the mode but off: the
 	// sheet makes the check of client certificates mandatory ("obligatoire").
 	Required bool
-	// Checkers are asked in turn (CRL files today; CRLs over HTTP and OCSP plug in
-	// through the same interface).
+	// Checkers are asked in turn; the commands give check's revocation engine
+	// (given CRLs, HTTP distribution points, OCSP).
 	Checkers []check.RevocationChecker
 }
 
@@ -96,31 +96,20 @@ func (p RevocationPolicy) check(ctx context.Context, cert, issuer *x509.Certific
 	return revocationOutcome{a, f}
 }
 
-// sourcesOf says where the certificate says its revocation is published, and
-// what to do with it, since only CRLs given by the user are read.
+// sourcesOf says why no source was found: the revocation engine queries the
+// HTTP CRL distribution points and OCSP responders a certificate names, so
+// only LDAP addresses, or none at all, are left.
 func sourcesOf(c *x509.Certificate) string {
-	var http, other []string
+	var other []string
 	for _, u := range c.CRLDistributionPoints {
-		if strings.HasPrefix(strings.ToLower(u), "http") {
-			http = append(http, u)
-		} else {
+		if !strings.HasPrefix(strings.ToLower(u), "http") {
 			other = append(other, u)
 		}
 	}
-	var parts []string
-	if len(http) > 0 {
-		parts = append(parts, "its CRL is published at "+strings.Join(http, ", ")+" (download it and give it with --crl)")
+	if len(other) > 0 {
+		return "it names only LDAP CRL addresses (" + strings.Join(other, ", ") + "), which are not read"
 	}
-	if len(c.OCSPServer) > 0 {
-		parts = append(parts, "it names the OCSP responder "+strings.Join(c.OCSPServer, ", ")+", which this version does not query")
-	}
-	if len(parts) == 0 && len(other) > 0 {
-		parts = append(parts, "it names only LDAP CRL addresses ("+strings.Join(other, ", ")+"), which are not read")
-	}
-	if len(parts) == 0 {
-		return "the certificate names no CRL or OCSP address (IngeTrust publishes none that we know of)"
-	}
-	return strings.Join(parts, "; ")
+	return "the certificate names no CRL or OCSP address (IngeTrust publishes none that we know of)"
 }
 
 func commonName(c *x509.Certificate) string {

@@ -25,8 +25,15 @@ type Options struct {
 	Clock func() time.Time
 	// Getenv reads the variables that passphrase-env settings name.
 	Getenv func(string) string
-	// Fetch downloads CRLs given as URLs; nil uses HTTP with the configured timeout.
+	// Fetch downloads CRLs: those given as URLs and those the certificates'
+	// distribution points name; nil uses HTTP with the configured timeout.
 	Fetch check.Fetcher
+	// OCSP asks the responders the certificates name; nil uses HTTP with the
+	// configured timeout.
+	OCSP check.OCSPPoster
+	// CRLCache keeps downloaded CRLs on disk until their nextUpdate; nil keeps
+	// them for the run only.
+	CRLCache *check.CRLCache
 	// Dial opens the live handshakes' connections; nil uses a net.Dialer.
 	Dial handshake.DialFunc
 	// Jobs bounds the steps run at once; DefaultJobs when zero.
@@ -57,6 +64,9 @@ func Run(ctx context.Context, cfg *Config, opts Options) *Report {
 	if opts.Fetch == nil {
 		opts.Fetch = check.HTTPFetcher(cfg.Timeout, crlMaxBytes)
 	}
+	if opts.OCSP == nil {
+		opts.OCSP = check.HTTPOCSPPoster(cfg.Timeout, check.OCSPMaxBytes)
+	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = DefaultJobs
 	}
@@ -65,9 +75,10 @@ func Run(ctx context.Context, cfg *Config, opts Options) *Report {
 	st.in = st.load(ctx)
 	filesStep := st.filesStep()
 	filesStep.DurationMS = st.since(t0)
-	if len(st.in.crls) > 0 {
-		st.checkers = []check.RevocationChecker{check.NewCRLChecker(st.in.crls...)}
-	}
+	// The tool's one revocation engine: the CRLs configured first, then what
+	// the certificates name (HTTP CRLs, OCSP).
+	st.checkers = []check.RevocationChecker{check.NewRevocationEngine(check.RevocationOptions{
+		CRLs: st.in.crls, FetchCRL: opts.Fetch, Cache: opts.CRLCache, OCSP: opts.OCSP})}
 	st.client = sync.OnceValue(func() *credCheck { return st.checkCredential(ctx, st.in.client) })
 	st.server = sync.OnceValue(func() *credCheck { return st.checkCredential(ctx, st.in.server) })
 

@@ -92,7 +92,7 @@ var settingList = []Setting{
 		Usage: "warn when a certificate expires within this `PERIOD` (30d, 2w, 1y, 12h)",
 		apply: func(c *Config, v []string) (err error) { c.Warn, err = diapason.ParsePeriod(v[0]); return err }},
 	{Key: "revocation", Default: string(handshake.RevocationSoft), Example: string(handshake.RevocationSoft),
-		Usage: "revocation checks against the CRLs, `MODE`: off, soft (no answer is a warning) or hard (no answer is a failure)",
+		Usage: "revocation checks (the CRLs given, then the CRLs and OCSP responders the certificates name), `MODE`: off, soft (no answer is a warning) or hard (no answer is a failure)",
 		apply: func(c *Config, v []string) (err error) {
 			c.Revocation, err = handshake.ParseRevocationMode(v[0])
 			return err
