@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"github.com/xrash/smetrics"
 	"golang.org/x/term"
 )
 
@@ -285,29 +286,9 @@ func (r *run) groupAction(path string) cli.ActionFunc {
 func suggest(typed string, cmds []*cli.Command) string {
 	best, bestDist := "", 3
 	for _, c := range cmds {
-		if d := editDistance(typed, c.Name); d < bestDist {
+		if d := smetrics.WagnerFischer(typed, c.Name, 1, 1, 1); d < bestDist {
 			best, bestDist = c.Name, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

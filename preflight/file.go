@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/xrash/smetrics"
 
 	"github.com/diapason-cert/diapason-cert/certio"
 	"github.com/diapason-cert/diapason-cert/lab"
@@ -128,7 +129,7 @@ func unknownKey(key string) error {
 		if abs(len(key)-len(s.Key)) >= best {
 			continue
 		}
-		if d := distance(key, s.Key); d < best {
+		if d := smetrics.WagnerFischer(key, s.Key, 1, 1, 1); d < best {
 			best, hint = d, fmt.Sprintf(" (did you mean %s?)", s.Key)
 		}
 	}
@@ -172,27 +173,6 @@ func isURL(s string) bool {
 }
 
 func abs(n int) int { return max(n, -n) }
-
-// distance is the edit distance of two keys, for suggestions.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
 
 // LabValues are the settings a lab fills: both GAP credentials, the FQDN,
 // the truststore's CAs, the provider's CA and name, every CRL, the lab's
