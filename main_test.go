@@ -19,9 +19,10 @@ func TestBuiltBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	tmp := t.TempDir()
 	run := func(args ...string) (string, string, int) {
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "NO_COLOR=1")
+		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TMPDIR="+tmp)
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -46,5 +47,22 @@ func TestBuiltBinary(t *testing.T) {
 	out, _, code := run("csr", "--generate-bash-completion")
 	if code != 0 || !strings.Contains(out, "psp-client") || !strings.Contains(out, "tpe-server") {
 		t.Errorf("completion: %d %q", code, out)
+	}
+
+	// The whole lifecycle as a user runs it first: every step listed and
+	// passed, nothing left in the temporary directory.
+	out, errOut, code := run("demo")
+	if code != 0 || !strings.Contains(out, "Every step passed") {
+		t.Errorf("demo: %d\n%s\n%s", code, out, errOut)
+	}
+	for _, step := range []string{"lab init", "csr psp-client", "csr tpe-server", "lab sign psp-client", "lab sign tpe-server",
+		"bundle build", "check", "simulate psp", "simulate gap", "handshake psp", "handshake tpe", "revoked terminal refused",
+		"expiring certificate flagged", "servers stopped"} {
+		if !strings.Contains(out, "│ "+step+" ") {
+			t.Errorf("demo summary lacks %q", step)
+		}
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("demo left %v in the temporary directory", entries)
 	}
 }

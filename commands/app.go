@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -188,8 +189,14 @@ func NewApp() *cli.App {
 	return r.newApp()
 }
 
-func (r *run) newApp() *cli.App {
+// setVersionFlag drops urfave/cli's "-v" alias of --version, once: the flag
+// is a package global and runs may happen at once (demo, tests).
+var setVersionFlag = sync.OnceFunc(func() {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit"}
+})
+
+func (r *run) newApp() *cli.App {
+	setVersionFlag()
 	app := &cli.App{
 		Name:                 "diapason-cert",
 		Usage:                "certificates and mutual TLS for Diapason, the card-payment scheme of French hospitals",
@@ -212,6 +219,7 @@ func (r *run) newApp() *cli.App {
 			r.handshakeCommand(),
 			r.simulateCommand(),
 			r.preflightCommand(),
+			r.demoCommand(),
 		},
 	}
 	app.Action = r.groupAction("")

@@ -102,14 +102,16 @@ func (p palette) status(s Status) string {
 }
 
 // renderTable prints rows under a header in the tool's one table style:
-// ASCII-free light borders, left-aligned, headers as written.
-func renderTable(w io.Writer, header []string, rows [][]string) error {
-	t := tablewriter.NewTable(w,
+// light borders, left-aligned, headers as written; extra options (a maximum
+// cell width for long sentences) come last.
+func renderTable(w io.Writer, header []string, rows [][]string, extra ...tablewriter.Option) error {
+	opts := []tablewriter.Option{
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
-	)
+	}
+	t := tablewriter.NewTable(w, append(opts, extra...)...)
 	t.Header(header)
 	if err := t.Bulk(rows); err != nil {
 		return err
