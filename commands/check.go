@@ -437,10 +437,21 @@ func (r *run) reportUnreadable(f checkedFile) {
 type checkText struct {
 	rows     [][]string
 	bars     []string
-	findings []string
+	findings []findingBlock
 	items    []string
 	details  string
 }
+
+// findingBlock is the findings of one certificate (or file) under its name.
+// Info lines are kept apart: one said of several certificates in the same
+// words (a lab certificate, say) is printed once, with their count.
+type findingBlock struct {
+	header string
+	lines  []string
+	infos  []string
+}
+
+func (b findingBlock) size() int { return 1 + len(b.lines) + len(b.infos) }
 
 // Text output holds one page of results at most: past checkPageRows certificates or
 // checkPageLines lines, the table and sections so far are printed and a new page
@@ -453,13 +464,18 @@ const (
 
 // textPage is what the text output holds until it is printed.
 type textPage struct {
-	rows                                 [][]string
-	findings, items, skipped, unreadable []string
+	rows                       [][]string
+	findings                   []findingBlock
+	findingLines               int
+	items, skipped, unreadable []string
 }
 
 func (pg *textPage) add(f checkedFile) {
 	pg.rows = append(pg.rows, f.text.rows...)
 	pg.findings = append(pg.findings, f.text.findings...)
+	for _, b := range f.text.findings {
+		pg.findingLines += b.size()
+	}
 	pg.items = append(pg.items, f.text.items...)
 	switch {
 	case f.problem != "" && f.named:
@@ -474,7 +490,7 @@ func (pg *textPage) add(f checkedFile) {
 
 func (pg *textPage) full() bool {
 	return len(pg.rows) >= checkPageRows ||
-		len(pg.findings)+len(pg.items)+len(pg.skipped)+len(pg.unreadable) >= checkPageLines
+		pg.findingLines+len(pg.items)+len(pg.skipped)+len(pg.unreadable) >= checkPageLines
 }
 
 // textOut writes the text result as blocks separated by one blank line.
@@ -508,9 +524,9 @@ func (o *textOut) page(pg *textPage, cr *checkRun) error {
 			return err
 		}
 	}
-	findings := pg.findings
-	if cr.details {
-		findings = nil
+	var findings []string
+	if !cr.details {
+		findings = findingText(pg.findings)
 	}
 	for _, sec := range []struct {
 		title string
@@ -632,19 +648,18 @@ func (r *run) renderCheckFile(rep *check.FileReport, certs []Status, details boo
 				cert.NotAfter.Format(time.DateOnly), strconv.Itoa(cert.DaysLeft), r.colour.status(certs[i])})
 		}
 		if len(cert.Findings) > 0 {
-			t.findings = append(t.findings, fmt.Sprintf("%s: %s", name, cn))
-			t.findings = append(t.findings, r.findingLines(cert.Findings)...)
+			t.findings = append(t.findings, r.findingBlock(fmt.Sprintf("%s: %s", name, cn), cert.Findings))
 		}
 		if details {
 			t.details += r.renderCertDetails(name, cert, certs[i])
 		}
 	}
 	if len(rep.Findings) > 0 {
-		lines := append([]string{name + ":"}, r.findingLines(rep.Findings)...)
 		if details {
+			lines := append([]string{name + ":"}, r.findingLines(rep.Findings)...)
 			t.details += strings.Join(lines, "\n") + "\n\n"
 		} else {
-			t.findings = append(t.findings, lines...)
+			t.findings = append(t.findings, r.findingBlock(name+":", rep.Findings))
 		}
 	}
 	for _, it := range rep.Items {
@@ -655,6 +670,59 @@ func (r *run) renderCheckFile(rep *check.FileReport, certs []Status, details boo
 		t.items = append(t.items, fmt.Sprintf("  %s: %s", where, it.Summary))
 	}
 	return t
+}
+
+// findingBlock renders findings under a header, info lines apart.
+func (r *run) findingBlock(header string, fs []check.Finding) findingBlock {
+	b := findingBlock{header: header}
+	for i, line := range r.findingLines(fs) {
+		if fs[i].Level == check.Info {
+			b.infos = append(b.infos, line)
+		} else {
+			b.lines = append(b.lines, line)
+		}
+	}
+	return b
+}
+
+// findingText lists the findings of a page: each block under its header, and
+// the info lines said of several certificates in the same words once, at the
+// end, with their count, so that a scan of a lab does not repeat one sentence.
+func findingText(blocks []findingBlock) []string {
+	count := map[string]int{}
+	for _, b := range blocks {
+		for _, l := range b.infos {
+			count[l]++
+		}
+	}
+	var out, common []string
+	for _, b := range blocks {
+		lines := b.lines
+		for _, l := range b.infos {
+			if count[l] == 1 {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, b.header)
+			out = append(out, lines...)
+		}
+	}
+	seen := map[string]bool{}
+	for _, b := range blocks {
+		for _, l := range b.infos {
+			if n := count[l]; n > 1 && !seen[l] {
+				seen[l] = true
+				slug, msg, _ := strings.Cut(l, ": ")
+				common = append(common, fmt.Sprintf("%s (%d certificates): %s", slug, n, msg))
+			}
+		}
+	}
+	if len(common) > 0 {
+		out = append(out, "several certificates:")
+		out = append(out, common...)
+	}
+	return out
 }
 
 func (r *run) findingLines(fs []check.Finding) []string {

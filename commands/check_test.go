@@ -559,3 +559,23 @@ func TestCheckLabAndFetch(t *testing.T) {
 		t.Errorf("--fetch: %v\n%s", got, r)
 	}
 }
+
+// Info lines said in the same words of several certificates are printed once,
+// with their count; warnings and failures never are.
+func TestFindingTextCollapsesRepeatedInfos(t *testing.T) {
+	info := "  INFO lab-certificate: made by the lab"
+	warn := "  WARN expiring: soon"
+	got := findingText([]findingBlock{
+		{header: "a.pem: a", infos: []string{info}},
+		{header: "b.pem: b", lines: []string{warn}, infos: []string{info, "  INFO chain-root-missing: no root"}},
+		{header: "c.pem: c", lines: []string{warn}, infos: []string{info}},
+	})
+	want := []string{"b.pem: b", warn, "  INFO chain-root-missing: no root", "c.pem: c", warn,
+		"several certificates:", "  INFO lab-certificate (3 certificates): made by the lab"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := findingText([]findingBlock{{header: "a.pem: a", infos: []string{info}}}); len(got) != 2 || got[1] != info {
+		t.Errorf("a single info stays with its certificate: %q", got)
+	}
+}
