@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -64,5 +66,33 @@ func TestBuiltBinary(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
 		t.Errorf("demo left %v in the temporary directory", entries)
+	}
+
+	// SIGTERM stops a long-running command gracefully: the simulated server
+	// says it stopped and exits 0.
+	labDir := filepath.Join(tmp, "lab")
+	if _, errOut, code := run("lab", "init", labDir); code != 0 {
+		t.Fatalf("lab init: %d %s", code, errOut)
+	}
+	cmd := exec.Command(bin, "simulate", "psp", "--listen", "127.0.0.1:0", "--lab", labDir, "--output", "json")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || !strings.Contains(lines.Text(), `"event":"listening"`) {
+		cmd.Process.Kill()
+		t.Fatalf("simulate psp did not start: %q", lines.Text())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	var rest strings.Builder
+	for lines.Scan() {
+		rest.WriteString(lines.Text())
+	}
+	if err := cmd.Wait(); err != nil || !strings.Contains(rest.String(), `"event":"stopped"`) {
+		t.Errorf("after SIGTERM: %v, %q", err, rest.String())
 	}
 }

@@ -30,15 +30,16 @@ type Env struct {
 	StdoutIsTerminal, StderrIsTerminal bool
 	// Prompt reads a secret without echo; nil when stdin is not a terminal.
 	Prompt func(prompt string) ([]byte, error)
+	// Signals makes SIGINT and SIGTERM cancel the command's context (servers
+	// stop gracefully, temporary files are removed) instead of killing the process.
+	Signals bool
 }
 
 // Main runs the command line of the process and returns its exit code.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	env := Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Getenv: os.Getenv, Now: time.Now,
+		Getenv: os.Getenv, Now: time.Now, Signals: true,
 		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
@@ -49,7 +50,7 @@ func Main(args []string) int {
 			return term.ReadPassword(fd)
 		}
 	}
-	return Run(ctx, env, args)
+	return Run(context.Background(), env, args)
 }
 
 // run is the state of one invocation.
@@ -62,6 +63,8 @@ type run struct {
 	// emitted is set once the result document has been written, so that
 	// --output json never prints two documents.
 	emitted bool
+	// stopSignals undoes the signal handling a command installed.
+	stopSignals func()
 }
 
 // Run executes one command line and returns its exit code.
@@ -82,6 +85,9 @@ func Run(ctx context.Context, env Env, args []string) int {
 	err := r.checkGlobals()
 	if err == nil {
 		err = app.RunContext(ctx, args)
+	}
+	if r.stopSignals != nil {
+		r.stopSignals()
 	}
 	if err != nil {
 		r.report(err)
@@ -223,6 +229,14 @@ func (r *run) newApp() *cli.App {
 		},
 	}
 	app.Action = r.groupAction("")
+	// Signal handling is installed once a command runs: urfave/cli answers
+	// --version and --help before Before, which keeps them at the start-up floor.
+	app.Before = func(c *cli.Context) error {
+		if r.env.Signals {
+			c.Context, r.stopSignals = signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+		}
+		return nil
+	}
 	app.OnUsageError = r.onUsageError("diapason-cert")
 	prepareCommands(r, app.Commands, "diapason-cert")
 	return app
