@@ -351,34 +351,47 @@ func (r *run) handshakeTPE(c *cli.Context) error {
 	if fqdn == "" {
 		return usageErr("give the FQDN the terminals are configured with, e.g. --fqdn gap.chu-exemple.fr", "--fqdn is required")
 	}
-	trust := handshake.Trust{IGCSante: true}
-	if v := c.String("hierarchy"); v != "" {
-		if trust.Hierarchy, err = diapason.ParseHierarchy(v); err != nil {
-			return usageErr("", "--hierarchy: %v", err)
-		}
-	}
-	switch {
-	case c.String("ca") != "":
-		if trust.Anchors, err = r.loadAnchors(c.String("ca")); err != nil {
-			return err
-		}
-		trust.Source = "--ca " + c.String("ca")
-	case s.lab != nil && (trust.Hierarchy == "" || trust.Hierarchy == diapason.HierarchyLab):
-		trust.Anchors, trust.Source, trust.Hierarchy = []*x509.Certificate{s.lab.CA(lab.CAIGCRoot).Cert}, "the lab's igc-root", diapason.HierarchyLab
-	case trust.Hierarchy == diapason.HierarchyLab:
-		return usageErr("give the lab with --lab DIR, or its root with --ca", "--hierarchy lab has no embedded root")
-	}
-	terminal, keyName, err := r.loadCredential(c, "cert", "key", "chain")
+	trust, terminal, keyName, err := r.terminalSide(c, s)
 	if err != nil {
 		return err
-	}
-	if terminal == nil && s.lab != nil {
-		terminal, keyName = labCredential(s.lab, lab.RoleTPEClient), "the lab's tpe-client key"
 	}
 	if c.NArg() == 1 {
 		return r.handshakeTPEProbe(c, s, c.Args().First(), fqdn, trust, terminal, keyName)
 	}
 	return r.handshakeTPESelfTest(c, s, fqdn, trust, terminal, keyName)
+}
+
+// terminalSide is what a terminal trusts and presents, for `handshake tpe` and
+// `simulate tpe`: the IGC-Santé root of --hierarchy (or of the server's issuer),
+// --ca, or the lab's root; the --cert/--key/--chain credential or the lab's
+// tpe-client, nil when neither is given.
+func (r *run) terminalSide(c *cli.Context, s *handshakeSetup) (handshake.Trust, *tls12.Certificate, string, error) {
+	var err error
+	trust := handshake.Trust{IGCSante: true}
+	if v := c.String("hierarchy"); v != "" {
+		if trust.Hierarchy, err = diapason.ParseHierarchy(v); err != nil {
+			return trust, nil, "", usageErr("", "--hierarchy: %v", err)
+		}
+	}
+	switch {
+	case c.String("ca") != "":
+		if trust.Anchors, err = r.loadAnchors(c.String("ca")); err != nil {
+			return trust, nil, "", err
+		}
+		trust.Source = "--ca " + c.String("ca")
+	case s.lab != nil && (trust.Hierarchy == "" || trust.Hierarchy == diapason.HierarchyLab):
+		trust.Anchors, trust.Source, trust.Hierarchy = []*x509.Certificate{s.lab.CA(lab.CAIGCRoot).Cert}, "the lab's igc-root", diapason.HierarchyLab
+	case trust.Hierarchy == diapason.HierarchyLab:
+		return trust, nil, "", usageErr("give the lab with --lab DIR, or its root with --ca", "--hierarchy lab has no embedded root")
+	}
+	terminal, keyName, err := r.loadCredential(c, "cert", "key", "chain")
+	if err != nil {
+		return trust, nil, "", err
+	}
+	if terminal == nil && s.lab != nil {
+		terminal, keyName = labCredential(s.lab, lab.RoleTPEClient), "the lab's tpe-client key"
+	}
+	return trust, terminal, keyName, nil
 }
 
 func (r *run) handshakeTPEProbe(c *cli.Context, s *handshakeSetup, addr, fqdn string, trust handshake.Trust, terminal *tls12.Certificate, keyName string) error {

@@ -14,7 +14,6 @@ import (
 	"github.com/diapason-cert/diapason-cert/check"
 	"github.com/diapason-cert/diapason-cert/diapason"
 	"github.com/diapason-cert/diapason-cert/handshake"
-	"github.com/diapason-cert/diapason-cert/lab"
 	"github.com/diapason-cert/diapason-cert/simulate"
 )
 
@@ -90,29 +89,9 @@ func (r *run) simulateTPE(c *cli.Context) error {
 	default:
 		return usageErr("give the FQDN the terminals are configured with, e.g. --fqdn gap.chu-exemple.fr", "--fqdn is required with an IP address")
 	}
-	trust := handshake.Trust{IGCSante: true}
-	if v := c.String("hierarchy"); v != "" {
-		if trust.Hierarchy, err = diapason.ParseHierarchy(v); err != nil {
-			return usageErr("", "--hierarchy: %v", err)
-		}
-	}
-	switch {
-	case c.String("ca") != "":
-		if trust.Anchors, err = r.loadAnchors(c.String("ca")); err != nil {
-			return err
-		}
-		trust.Source = "--ca " + c.String("ca")
-	case s.lab != nil && (trust.Hierarchy == "" || trust.Hierarchy == diapason.HierarchyLab):
-		trust.Anchors, trust.Source, trust.Hierarchy = []*x509.Certificate{s.lab.CA(lab.CAIGCRoot).Cert}, "the lab's igc-root", diapason.HierarchyLab
-	case trust.Hierarchy == diapason.HierarchyLab:
-		return usageErr("give the lab with --lab DIR, or its root with --ca", "--hierarchy lab has no embedded root")
-	}
-	terminal, keyName, err := r.loadCredential(c, "cert", "key", "chain")
+	trust, terminal, keyName, err := r.terminalSide(c, s)
 	if err != nil {
 		return err
-	}
-	if terminal == nil && s.lab != nil {
-		terminal, keyName = labCredential(s.lab, lab.RoleTPEClient), "the lab's tpe-client key"
 	}
 	if terminal == nil {
 		return usageErr("give --cert C --key K (and --chain FILE), or --lab DIR", "the terminal certificate is required: a GAP server refuses terminals without one")
