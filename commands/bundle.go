@@ -116,20 +116,10 @@ func (r *run) bundleBuild(c *cli.Context) error {
 	if p12Path != "" && keyPath == "" {
 		return usageErr("give the certificate's private key with --key", "--p12 needs the private key: a PKCS#12 file holds the key with its chain")
 	}
-	outputs := []string{out}
-	if p12Path != "" {
-		if filepath.Clean(p12Path) == filepath.Clean(out) {
-			return usageErr("", "--out and --p12 name the same file %s", out)
-		}
-		outputs = append(outputs, p12Path)
-	}
-	if out == "-" || p12Path == "-" {
-		return usageErr("name a file: the result table goes to stdout", "bundle build writes files, not stdout")
-	}
 	force := c.Bool("force")
 	// Refuse before asking for any passphrase.
-	if err := certio.CheckWritable(force, outputs...); err != nil {
-		return r.writeError(err)
+	if err := r.checkBundleOutputs("bundle build", out, p12Path, force); err != nil {
+		return err
 	}
 	leafSources, err := r.loadSources(certPath, "--cert")
 	if err != nil {
@@ -266,19 +256,9 @@ func (r *run) bundleTruststore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	outputs := []string{out}
-	if p12Path != "" {
-		if filepath.Clean(p12Path) == filepath.Clean(out) {
-			return usageErr("", "--out and --p12 name the same file %s", out)
-		}
-		outputs = append(outputs, p12Path)
-	}
-	if out == "-" || p12Path == "-" {
-		return usageErr("name a file: the result table goes to stdout", "bundle truststore writes files, not stdout")
-	}
 	force := c.Bool("force")
-	if err := certio.CheckWritable(force, outputs...); err != nil {
-		return r.writeError(err)
+	if err := r.checkBundleOutputs("bundle truststore", out, p12Path, force); err != nil {
+		return err
 	}
 	var sources []bundle.Source
 	for _, p := range cas {
@@ -559,4 +539,24 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkBundleOutputs refuses --out and --p12 values that cannot be written:
+// the same file twice, stdout (the result table goes there), or existing
+// files without --force.
+func (r *run) checkBundleOutputs(cmd, out, p12Path string, force bool) error {
+	outputs := []string{out}
+	if p12Path != "" {
+		if filepath.Clean(p12Path) == filepath.Clean(out) {
+			return usageErr("", "--out and --p12 name the same file %s", out)
+		}
+		outputs = append(outputs, p12Path)
+	}
+	if out == "-" || p12Path == "-" {
+		return usageErr("name a file: the result table goes to stdout", "%s writes files, not stdout", cmd)
+	}
+	if err := certio.CheckWritable(force, outputs...); err != nil {
+		return r.writeError(err)
+	}
+	return nil
 }
