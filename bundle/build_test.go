@@ -13,6 +13,7 @@ import (
 
 	"github.com/diapason-cert/diapason-cert/check"
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func slugLevels(fs []check.Finding) map[string]check.Level {
@@ -113,7 +114,7 @@ func subjects(cs []*x509.Certificate) []string {
 // TestBuildRealTESTSample completes the chain of the real IGC-Santé TEST
 // certificate from the embedded TEST CAs, offline, and OpenSSL agrees.
 func TestBuildRealTESTSample(t *testing.T) {
-	leaf := refCert(t, "samples/TEST-ORG-SIGN-2021.pem")
+	leaf := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	b, err := Build(context.Background(), BuildRequest{Leaf: []Source{{leaf, "TEST-ORG-SIGN-2021.pem"}}, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
@@ -132,20 +133,20 @@ func TestBuildRealTESTSample(t *testing.T) {
 		}
 	}
 	// The sample expired in 2024: verify as of its lifetime.
-	got := opensslChain(t, refCert(t, "ACR-EL-TEST.cer"), b.FullChainPEM(), "-attime", "1700000000")
+	got := opensslChain(t, testpki.Reference(t, "ACR-EL-TEST.cer"), b.FullChainPEM(), "-attime", "1700000000")
 	if len(got) != 3 || !strings.Contains(got[1], "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS") || !strings.Contains(got[2], "TEST AC RACINE") {
 		t.Errorf("openssl chain %q", got)
 	}
 }
 
 func TestBuildRefusals(t *testing.T) {
-	sample := refCert(t, "samples/TEST-ORG-SIGN-2021.pem")
+	sample := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	p := newPKI(t, "Refusals", "Client_Diapason_PSP")
 	other := newPKI(t, "Refusals", "other")
 	ctx := context.Background()
 
 	// A TEST certificate with the production intermediate.
-	_, err := Build(ctx, BuildRequest{Leaf: []Source{{sample, "s.pem"}}, Chain: []Source{{refCert(t, "ACI-EL-ORG.cer"), "ACI-EL-ORG.cer"}}, Now: testNow})
+	_, err := Build(ctx, BuildRequest{Leaf: []Source{{sample, "s.pem"}}, Chain: []Source{{testpki.Reference(t, "ACI-EL-ORG.cer"), "ACI-EL-ORG.cer"}}, Now: testNow})
 	var ce *ChainError
 	if !errors.As(err, &ce) || ce.Slug != "hierarchy-mix" || !strings.Contains(err.Error(), "IGC-Santé TEST") || !strings.Contains(err.Error(), "IGC-Santé production") {
 		t.Errorf("mixed hierarchy: %v", err)
@@ -157,7 +158,7 @@ func TestBuildRefusals(t *testing.T) {
 	forged.AuthorityKeyId = []byte{1, 2, 3}
 	tmplIssuer := *p.inter
 	tmplIssuer.RawSubject = sample.RawIssuer
-	forgedCert := sign(t, forged, &tmplIssuer, p.leafKey.Public(), p.interKey)
+	forgedCert := testpki.Sign(t, forged, &tmplIssuer, p.leafKey.Public(), p.interKey)
 	_, err = Build(ctx, BuildRequest{Leaf: []Source{{forgedCert, "f.pem"}}, Now: testNow})
 	if !errors.As(err, &ce) || ce.Slug != "chain-incomplete" || ce.Missing == nil || ce.Missing.File != "ACI-EL-ORG-TEST.cer" ||
 		!strings.Contains(err.Error(), "add ACI-EL-ORG-TEST.cer (") {
@@ -211,7 +212,7 @@ func TestBuildUnusedAndFetched(t *testing.T) {
 // TestBuildProfileOfRealSample checks the real TEST signing certificate against
 // the client profile: its EKU (emailProtection) and CN do not fit, per RFC 5280.
 func TestBuildProfileOfRealSample(t *testing.T) {
-	leaf := refCert(t, "samples/TEST-ORG-SIGN-2021.pem")
+	leaf := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	p := diapason.MustProfile(diapason.PSPClient)
 	b, err := Build(context.Background(), BuildRequest{Leaf: []Source{{leaf, "s.pem"}}, Profile: &p, Now: testNow})
 	if err != nil {
@@ -247,12 +248,12 @@ func TestBuildProfileOfRealSample(t *testing.T) {
 func TestBuildProductionLeafWithTESTCAs(t *testing.T) {
 	p := newPKI(t, "Reverse", "gap.chu-exemple.fr")
 	prodInter := *p.inter
-	prodInter.RawSubject = refCert(t, "ACI-EL-ORG.cer").RawSubject
-	leaf := sign(t, leafTemplate("gap.chu-exemple.fr"), &prodInter, p.leafKey.Public(), p.interKey)
+	prodInter.RawSubject = testpki.Reference(t, "ACI-EL-ORG.cer").RawSubject
+	leaf := testpki.Sign(t, leafTemplate("gap.chu-exemple.fr"), &prodInter, p.leafKey.Public(), p.interKey)
 	if diapason.HierarchyOf(leaf) != diapason.HierarchyProduction {
 		t.Fatalf("the fixture is not named as a production certificate")
 	}
-	_, err := Build(context.Background(), BuildRequest{Leaf: []Source{{leaf, "prod.pem"}}, Chain: []Source{{refCert(t, "ACI-EL-ORG-TEST.cer"), "ACI-EL-ORG-TEST.cer"}}, Now: testNow})
+	_, err := Build(context.Background(), BuildRequest{Leaf: []Source{{leaf, "prod.pem"}}, Chain: []Source{{testpki.Reference(t, "ACI-EL-ORG-TEST.cer"), "ACI-EL-ORG-TEST.cer"}}, Now: testNow})
 	var ce *ChainError
 	if !errors.As(err, &ce) || ce.Slug != "hierarchy-mix" || !strings.Contains(err.Error(), "IGC-Santé production") || !strings.Contains(err.Error(), "IGC-Santé TEST") {
 		t.Errorf("production certificate with the TEST intermediate: %v", err)

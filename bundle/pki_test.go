@@ -2,10 +2,6 @@ package bundle
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -13,41 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // testNow is the clock of the tests, the same as the command-line tests'.
 var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-
-// rsaKeys are made once per name: RSA generation takes tens of milliseconds.
-var rsaKeys sync.Map
-
-func rsaKey(t testing.TB, name string) *rsa.PrivateKey {
-	t.Helper()
-	if k, ok := rsaKeys.Load(name); ok {
-		return k.(*rsa.PrivateKey)
-	}
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actual, _ := rsaKeys.LoadOrStore(name, k)
-	return actual.(*rsa.PrivateKey)
-}
-
-func ecKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
 
 var serial atomic.Int64
 
@@ -66,28 +37,12 @@ func caTemplate(cn string) *x509.Certificate {
 	}
 }
 
-func sign(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
-	t.Helper()
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // newPKI makes a root and an intermediate (ECDSA, quick) and an RSA leaf for cn.
 func newPKI(t testing.TB, prefix, cn string) *testPKI {
 	t.Helper()
-	p := &testPKI{rootKey: ecKey(t), interKey: ecKey(t), leafKey: rsaKey(t, prefix+cn)}
-	p.root = sign(t, caTemplate(prefix+" Root CA"), nil, p.rootKey.Public(), p.rootKey)
-	p.inter = sign(t, caTemplate(prefix+" Issuing CA"), p.root, p.interKey.Public(), p.rootKey)
+	p := &testPKI{rootKey: testpki.ECKey(t), interKey: testpki.ECKey(t), leafKey: testpki.RSAKey(t, prefix+cn)}
+	p.root = testpki.Sign(t, caTemplate(prefix+" Root CA"), nil, p.rootKey.Public(), p.rootKey)
+	p.inter = testpki.Sign(t, caTemplate(prefix+" Issuing CA"), p.root, p.interKey.Public(), p.rootKey)
 	p.leaf = p.issue(t, leafTemplate(cn))
 	return p
 }
@@ -105,24 +60,7 @@ func leafTemplate(cn string) *x509.Certificate {
 
 // issue signs tmpl with the intermediate, for the leaf key.
 func (p *testPKI) issue(t testing.TB, tmpl *x509.Certificate) *x509.Certificate {
-	return sign(t, tmpl, p.inter, p.leafKey.Public(), p.interKey)
-}
-
-// refCert reads one of the real IGC-Santé files of testdata/reference.
-func refCert(t testing.TB, name string) *x509.Certificate {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "reference", "igc-sante", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	c, err := x509.ParseCertificate(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testpki.Sign(t, tmpl, p.inter, p.leafKey.Public(), p.interKey)
 }
 
 func embedded(t testing.TB, file string) *x509.Certificate {

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/diapason-cert/diapason-cert/check"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func TestTrustStoreInterop(t *testing.T) {
 	inge := newPKI(t, "IngeTrust", "terminal-0001")
 	geo := newPKI(t, "GeoTrust TLS RSA", "psp.exemple.fr")
-	twin := sign(t, caTemplate("IngeTrust Root CA"), nil, inge.rootKey.Public(), inge.rootKey) // same name, another certificate
+	twin := testpki.Sign(t, caTemplate("IngeTrust Root CA"), nil, inge.rootKey.Public(), inge.rootKey) // same name, another certificate
 	ts, err := NewTrustStore([]Source{
 		{inge.root, "ingetrust.pem"}, {geo.inter, "geotrust.pem"}, {inge.root, "again.pem"}, {twin, "twin.pem"},
 	}, false, testNow)
@@ -68,12 +69,12 @@ func TestTrustStoreRefusesLeaves(t *testing.T) {
 }
 
 func TestTrustStoreExpiry(t *testing.T) {
-	key := ecKey(t)
+	key := testpki.ECKey(t)
 	old := caTemplate("Old CA")
 	old.NotBefore, old.NotAfter = testNow.AddDate(-10, 0, 0), testNow.AddDate(0, 0, -1)
 	soon := caTemplate("Soon CA")
 	soon.NotAfter = testNow.AddDate(0, 0, 10)
-	ts, err := NewTrustStore([]Source{{sign(t, old, nil, key.Public(), key), "old.pem"}, {sign(t, soon, nil, key.Public(), key), "soon.pem"}}, false, testNow)
+	ts, err := NewTrustStore([]Source{{testpki.Sign(t, old, nil, key.Public(), key), "old.pem"}, {testpki.Sign(t, soon, nil, key.Public(), key), "soon.pem"}}, false, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

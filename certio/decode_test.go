@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func TestDecodeDetectsEachKind(t *testing.T) {
@@ -170,9 +172,9 @@ func TestDecodeContents(t *testing.T) {
 }
 
 func TestRealIGCSanteFiles(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "igc-sante", "*.cer"))
+	files, _ := filepath.Glob(filepath.Join(testpki.ReferenceDir(), "*.cer"))
 	if len(files) != 4 {
-		t.Fatalf("found %d .cer files in testdata/igc-sante, want 4", len(files))
+		t.Fatalf("found %d .cer files in the reference directory, want 4", len(files))
 	}
 	for _, f := range files {
 		certs, err := Loader{}.LoadCertificates(f)
@@ -183,7 +185,7 @@ func TestRealIGCSanteFiles(t *testing.T) {
 			t.Errorf("%s: got %d certificates, want one IGC-Santé CA", f, len(certs))
 		}
 	}
-	certs, err := Loader{}.LoadCertificates(filepath.Join("testdata", "igc-sante", "TEST-ORG-SIGN-2021.pem"))
+	certs, err := Loader{}.LoadCertificates(filepath.Join(testpki.ReferenceDir(), "samples", "TEST-ORG-SIGN-2021.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // seedFiles adds every fixture and real file as a seed, with BER variants of the
@@ -13,7 +15,9 @@ import (
 func seedFiles(f *testing.F, add func([]byte)) {
 	dir := filepath.Dir(fixture(f, "leaf.pem"))
 	paths, _ := filepath.Glob(filepath.Join(dir, "*"))
-	real, _ := filepath.Glob(filepath.Join("testdata", "igc-sante", "*"))
+	real, _ := filepath.Glob(filepath.Join(testpki.ReferenceDir(), "*.cer"))
+	samples, _ := filepath.Glob(filepath.Join(testpki.ReferenceDir(), "samples", "*"))
+	real = append(real, samples...)
 	for _, p := range append(paths, real...) {
 		data, err := os.ReadFile(p)
 		if err != nil {

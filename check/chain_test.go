@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func buildChain(leaf *x509.Certificate, given []*x509.Certificate, opts ChainOptions, now time.Time) Chain {
@@ -37,7 +38,7 @@ func wantChain(t *testing.T, c Chain, status ChainStatus, cns ...string) {
 // The real TEST sample is completed offline from the embedded TEST CAs, every link
 // verified, and nothing is said about a clean chain.
 func TestChainRealTestSampleCompletedOffline(t *testing.T) {
-	leaf := reference(t, "samples/TEST-ORG-SIGN-2021.pem")
+	leaf := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	c := buildChain(leaf, nil, ChainOptions{}, testNow)
 	wantChain(t, c, ChainComplete, "testsign.test.asipsante.fr", "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS", "TEST AC RACINE IGC-SANTE ELEMENTAIRE")
 	if len(c.Findings) != 0 {
@@ -65,8 +66,8 @@ func TestChainRealTestSampleCompletedOffline(t *testing.T) {
 }
 
 func TestChainHierarchyMix(t *testing.T) {
-	leaf := reference(t, "samples/TEST-ORG-SIGN-2021.pem")
-	prodInter := reference(t, "ACI-EL-ORG.cer")
+	leaf := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
+	prodInter := testpki.Reference(t, "ACI-EL-ORG.cer")
 
 	// A TEST certificate bundled with the production intermediate.
 	c := buildChain(leaf, []*x509.Certificate{prodInter}, ChainOptions{}, testNow)
@@ -86,7 +87,7 @@ func TestChainHierarchyMix(t *testing.T) {
 	// The reverse: a production certificate bundled with the TEST intermediate, or
 	// checked with it as --chain.
 	prodLeaf := productionLeaf(t)
-	testInter := reference(t, "ACI-EL-ORG-TEST.cer")
+	testInter := testpki.Reference(t, "ACI-EL-ORG-TEST.cer")
 	c = buildChain(prodLeaf, []*x509.Certificate{testInter}, ChainOptions{}, testNow)
 	if f := slugs(c.Findings); f["hierarchy-mix"] != Fail {
 		t.Errorf("production leaf + TEST intermediate: %v", c.Findings)
@@ -97,7 +98,7 @@ func TestChainHierarchyMix(t *testing.T) {
 	}
 
 	// A CA given with CAs of the other hierarchy is a truststore, not a mix.
-	c = buildChain(prodInter, []*x509.Certificate{reference(t, "ACR-EL-TEST.cer"), reference(t, "ACR-EL.cer")}, ChainOptions{}, testNow)
+	c = buildChain(prodInter, []*x509.Certificate{testpki.Reference(t, "ACR-EL-TEST.cer"), testpki.Reference(t, "ACR-EL.cer")}, ChainOptions{}, testNow)
 	if len(c.Findings) != 0 {
 		t.Errorf("truststore of both hierarchies: %v", c.Findings)
 	}
@@ -194,7 +195,7 @@ func TestChainWrongSignature(t *testing.T) {
 	root := newRoot(t, "Root")
 	inter := root.sub(t, "Inter")
 	// An impostor CA with the same name and key identifier but another key.
-	impostorKey := ecKey(t)
+	impostorKey := testpki.ECKey(t)
 	tmpl := caTemplate("Inter")
 	tmpl.SubjectKeyId = inter.cert.SubjectKeyId
 	impostor := &testCA{cert: root.issue(t, tmpl, impostorKey.Public()), key: impostorKey}
@@ -230,9 +231,9 @@ func TestChainPrefersIssuerValidNow(t *testing.T) {
 }
 
 func TestChainSelfSigned(t *testing.T) {
-	key := ecKey(t)
+	key := testpki.ECKey(t)
 	tmpl := leafTemplate("self.example")
-	self := create(t, tmpl, tmpl, key.Public(), key)
+	self := testpki.Sign(t, tmpl, tmpl, key.Public(), key)
 	c := buildChain(self, nil, ChainOptions{}, testNow)
 	wantChain(t, c, ChainComplete, "self.example")
 	if !c.Certificates[0].Root || len(c.Findings) != 0 {
@@ -249,10 +250,10 @@ func TestChainSelfSigned(t *testing.T) {
 // with another key identifier: what a newer version of that CA would issue.
 func productionLeaf(t *testing.T) *x509.Certificate {
 	t.Helper()
-	prodInter := reference(t, "ACI-EL-ORG.cer")
-	key := ecKey(t)
+	prodInter := testpki.Reference(t, "ACI-EL-ORG.cer")
+	key := testpki.ECKey(t)
 	fakeParent := &x509.Certificate{RawSubject: prodInter.RawSubject, SubjectKeyId: []byte{1, 2, 3, 4}, PublicKey: key.Public()}
-	return create(t, leafTemplate(diapason.ClientDiapasonPSP), fakeParent, rsaKey().Public(), key)
+	return testpki.Sign(t, leafTemplate(diapason.ClientDiapasonPSP), fakeParent, testpki.SharedRSAKey().Public(), key)
 }
 
 func TestChainMissingNewerIGCSanteIntermediate(t *testing.T) {

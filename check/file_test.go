@@ -16,6 +16,7 @@ import (
 
 	"github.com/diapason-cert/diapason-cert/certio"
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func pemOf(certs ...*x509.Certificate) []byte {
@@ -64,7 +65,7 @@ func TestFileWithChain(t *testing.T) {
 func TestFileKeyMatch(t *testing.T) {
 	root := newRoot(t, "Root")
 	leaf := root.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
-	good, _ := certio.MarshalPrivateKeyPEM(rsaKey())
+	good, _ := certio.MarshalPrivateKeyPEM(testpki.SharedRSAKey())
 	bad, _ := certio.MarshalPrivateKeyPEM(smallRSAKey())
 	k := testChecker(Options{})
 	rep := k.CheckData(context.Background(), "combined.pem", append(pemOf(leaf), good...), true)
@@ -79,7 +80,7 @@ func TestFileKeyMatch(t *testing.T) {
 
 func TestFileItems(t *testing.T) {
 	root := newRoot(t, "Root")
-	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: leafTemplate("gap.chu-exemple.fr").Subject}, rsaKey())
+	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: leafTemplate("gap.chu-exemple.fr").Subject}, testpki.SharedRSAKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestFileItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := certio.EncryptPrivateKeyPEM(rsaKey(), []byte("secret"))
+	enc, err := certio.EncryptPrivateKeyPEM(testpki.SharedRSAKey(), []byte("secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestFileItems(t *testing.T) {
 func TestFilePKCS12(t *testing.T) {
 	root := newRoot(t, "Root")
 	leaf := root.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
-	pfx, err := pkcs12.Modern2023.Encode(rsaKey(), leaf, []*x509.Certificate{root.cert}, "secret")
+	pfx, err := pkcs12.Modern2023.Encode(testpki.SharedRSAKey(), leaf, []*x509.Certificate{root.cert}, "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestFilePKCS7FromOpenSSL(t *testing.T) {
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "chain.pem")
-	if err := os.WriteFile(src, pemOf(reference(t, "ACI-EL-ORG-TEST.cer"), reference(t, "ACR-EL-TEST.cer")), 0o644); err != nil {
+	if err := os.WriteFile(src, pemOf(testpki.Reference(t, "ACI-EL-ORG-TEST.cer"), testpki.Reference(t, "ACR-EL-TEST.cer")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p7b := filepath.Join(dir, "chain.p7b")
@@ -191,7 +192,7 @@ func TestFilePKCS7FromOpenSSL(t *testing.T) {
 
 func TestFileUnreadable(t *testing.T) {
 	k := testChecker(Options{})
-	good := pemOf(reference(t, "ACI-EL-ORG.cer"))
+	good := pemOf(testpki.Reference(t, "ACI-EL-ORG.cer"))
 	for _, tc := range []struct {
 		name, data, want string
 	}{

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 var smallRSAKey = func() func() *rsa.PrivateKey {
@@ -74,7 +75,7 @@ func TestFindingsEachTriggeredAlone(t *testing.T) {
 		{name: "keyUsage without digitalSignature", mutate: func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyEncipherment },
 			want: map[string]Level{"key-usage-mismatch": Fail}},
 		{name: "no keyUsage", mutate: func(c *x509.Certificate) { c.KeyUsage = 0 }, want: map[string]Level{}},
-		{name: "ECDSA key", pub: ecKey(t).Public(), opts: func(o *Options) { o.Key = nil },
+		{name: "ECDSA key", pub: testpki.ECKey(t).Public(), opts: func(o *Options) { o.Key = nil },
 			want: map[string]Level{"key-not-rsa": Fail}},
 		{name: "RSA 1024", pub: smallRSAKey().Public(), opts: func(o *Options) { o.Key = nil },
 			want: map[string]Level{"key-too-small": Fail}},
@@ -96,7 +97,7 @@ func TestFindingsEachTriggeredAlone(t *testing.T) {
 				c.mutate(tmpl)
 			}
 			leaf := inter.issue(t, tmpl, c.pub)
-			opts := Options{Profile: diapason.TPEServer, FQDN: fqdn, Key: rsaKey().Public(), KeyName: "gap.key",
+			opts := Options{Profile: diapason.TPEServer, FQDN: fqdn, Key: testpki.SharedRSAKey().Public(), KeyName: "gap.key",
 				Warn: diapason.WarnWindow, Now: testNow,
 				Chains: NewChainBuilder(ChainOptions{Anchors: []*x509.Certificate{root.cert}})}
 			if c.opts != nil {
@@ -171,7 +172,7 @@ func TestFindingsChainValidity(t *testing.T) {
 	root := newRoot(t, "Root")
 	tmpl := caTemplate("Inter")
 	tmpl.NotAfter = testNow.AddDate(0, 0, 5)
-	key := ecKey(t)
+	key := testpki.ECKey(t)
 	inter := &testCA{cert: root.issue(t, tmpl, key.Public()), key: key}
 	leaf := inter.issue(t, leafTemplate("gap.chu-exemple.fr"), nil)
 	k := NewChecker(Options{Profile: diapason.TPEServer, Warn: diapason.WarnWindow, Now: testNow})
@@ -216,7 +217,7 @@ func TestRealIGCSanteFiles(t *testing.T) {
 		{"samples/TEST-ORG-SIGN-2021.pem", diapason.HierarchyTest, RoleOther,
 			"C=FR, ST=Côte-d'Or (21), O=MINISTERE DE TEST7708, OU=300000000077081, CN=testsign.test.asipsante.fr", []string{"expired"}},
 	} {
-		rep := k.CheckCertificate(context.Background(), reference(t, tc.file), nil)
+		rep := k.CheckCertificate(context.Background(), testpki.Reference(t, tc.file), nil)
 		if rep.Hierarchy != tc.hierarchy || rep.Role != tc.role || rep.Subject != tc.subject {
 			t.Errorf("%s: %s %s %q", tc.file, rep.Hierarchy, rep.Role, rep.Subject)
 		}
@@ -230,7 +231,7 @@ func TestRealIGCSanteFiles(t *testing.T) {
 			t.Errorf("%s: %d RDNs, want 5 (two OUs apart)", tc.file, len(rep.SubjectRDNs))
 		}
 	}
-	sample := k.CheckCertificate(context.Background(), reference(t, "samples/TEST-ORG-SIGN-2021.pem"), nil)
+	sample := k.CheckCertificate(context.Background(), testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem"), nil)
 	s := sample.Certificate
 	if s.Serial != "1D5DE25E3DC14BDE0CE9F4FF56DC993E" || s.DaysLeft != -704 || s.Key.String() != "RSA 2048" ||
 		s.SignatureAlgorithm != "SHA256-RSA" || !slices.Equal(s.KeyUsage, []string{"digitalSignature", "nonRepudiation"}) ||
@@ -246,7 +247,7 @@ func TestRealIGCSanteFiles(t *testing.T) {
 }
 
 func TestRoleOf(t *testing.T) {
-	igc := reference(t, "ACI-EL-ORG.cer")
+	igc := testpki.Reference(t, "ACI-EL-ORG.cer")
 	for _, tc := range []struct {
 		cn   string
 		eku  []x509.ExtKeyUsage

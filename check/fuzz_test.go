@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // FuzzCheckData feeds arbitrary bytes through decoding, inspection, chain building and
@@ -18,7 +19,7 @@ func FuzzCheckData(f *testing.F) {
 	tmpl := leafTemplate("gap.chu-exemple.fr")
 	tmpl.CRLDistributionPoints = []string{"http://pki.example/inter.crl", "ldap://pki.example/cn=Inter"}
 	tmpl.IssuingCertificateURL = []string{"http://pki.example/inter.cer"}
-	leaf := inter.issue(f, tmpl, ecKey(f).Public())
+	leaf := inter.issue(f, tmpl, testpki.ECKey(f).Public())
 	f.Add(pemOf(leaf, inter.cert, root.cert))
 	f.Add(pemOf(root.cert, leaf))
 	f.Add(leaf.Raw)

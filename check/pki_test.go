@@ -2,44 +2,19 @@ package check
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"math/big"
-	"os"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // testNow is the fixed clock of the tests, the same as the command-line tests'.
 var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-
-// rsaKey is generated once: RSA generation takes tens of milliseconds.
-var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-func ecKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
 
 var serial atomic.Int64
 
@@ -60,15 +35,15 @@ func caTemplate(cn string) *x509.Certificate {
 
 func newRoot(t testing.TB, cn string) *testCA {
 	t.Helper()
-	key := ecKey(t)
+	key := testpki.ECKey(t)
 	tmpl := caTemplate(cn)
-	return &testCA{cert: create(t, tmpl, tmpl, key.Public(), key), key: key}
+	return &testCA{cert: testpki.Sign(t, tmpl, tmpl, key.Public(), key), key: key}
 }
 
 // sub makes an intermediate CA under ca.
 func (ca *testCA) sub(t testing.TB, cn string) *testCA {
 	t.Helper()
-	key := ecKey(t)
+	key := testpki.ECKey(t)
 	return &testCA{cert: ca.issue(t, caTemplate(cn), key.Public()), key: key}
 }
 
@@ -76,22 +51,9 @@ func (ca *testCA) sub(t testing.TB, cn string) *testCA {
 func (ca *testCA) issue(t testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
 	t.Helper()
 	if pub == nil {
-		pub = rsaKey().Public()
+		pub = testpki.SharedRSAKey().Public()
 	}
-	return create(t, tmpl, ca.cert, pub, ca.key)
-}
-
-func create(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
-	t.Helper()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testpki.Sign(t, tmpl, ca.cert, pub, ca.key)
 }
 
 // leafTemplate is a clean GAP server certificate: RSA 2048 (the shared key), 3 years,
@@ -105,23 +67,6 @@ func leafTemplate(cn string) *x509.Certificate {
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-}
-
-// reference loads a file of ../testdata/reference/igc-sante.
-func reference(t testing.TB, name string) *x509.Certificate {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "reference", "igc-sante", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	c, err := x509.ParseCertificate(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func embedded(file string) *x509.Certificate {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func writeFile(t testing.TB, path string, data []byte) {
@@ -50,10 +51,10 @@ func files(reps []FileReport) []string {
 
 func TestScanDirectory(t *testing.T) {
 	dir := t.TempDir()
-	ca := pemOf(reference(t, "ACI-EL-ORG.cer"))
+	ca := pemOf(testpki.Reference(t, "ACI-EL-ORG.cer"))
 	writeFile(t, filepath.Join(dir, "certs", "b.pem"), ca)
 	writeFile(t, filepath.Join(dir, "certs", "a.pem"), ca)
-	writeFile(t, filepath.Join(dir, "certs", "sub", "c.cer"), reference(t, "ACR-EL.cer").Raw)
+	writeFile(t, filepath.Join(dir, "certs", "sub", "c.cer"), testpki.Reference(t, "ACR-EL.cer").Raw)
 	writeFile(t, filepath.Join(dir, "certs", "README.txt"), []byte("these are our certificates\n"))
 	writeFile(t, filepath.Join(dir, "certs", "empty.pem"), nil)
 	writeFile(t, filepath.Join(dir, "certs", "truncated.pem"), ca[:200])
@@ -100,7 +101,7 @@ func TestScanDirectory(t *testing.T) {
 }
 
 func TestScanStdin(t *testing.T) {
-	data := pemOf(reference(t, "ACI-EL-ORG-TEST.cer"))
+	data := pemOf(testpki.Reference(t, "ACI-EL-ORG-TEST.cer"))
 	reps := collect(t, testChecker(Options{}), []string{"-"}, ScanOptions{Stdin: strings.NewReader(string(data))})
 	if len(reps) != 1 || reps[0].File != "-" || len(reps[0].Certificates) != 1 || !reps[0].Named {
 		t.Errorf("%+v", reps)
@@ -111,7 +112,7 @@ func TestScanStdin(t *testing.T) {
 // prepared and being emitted, and the emitted order is the input order.
 func TestScanBoundedAndOrdered(t *testing.T) {
 	dir := t.TempDir()
-	ca := pemOf(reference(t, "ACI-EL-ORG.cer"))
+	ca := pemOf(testpki.Reference(t, "ACI-EL-ORG.cer"))
 	const n = 500
 	for i := range n {
 		writeFile(t, filepath.Join(dir, fmt.Sprintf("f%04d.pem", i)), ca)
@@ -149,7 +150,7 @@ func TestScanBoundedAndOrdered(t *testing.T) {
 
 func TestScanStopsOnEmitError(t *testing.T) {
 	dir := t.TempDir()
-	ca := pemOf(reference(t, "ACI-EL-ORG.cer"))
+	ca := pemOf(testpki.Reference(t, "ACI-EL-ORG.cer"))
 	for i := range 50 {
 		writeFile(t, filepath.Join(dir, fmt.Sprintf("f%02d.pem", i)), ca)
 	}
@@ -186,9 +187,9 @@ func benchDir(b *testing.B) string {
 		if scanBench.err != nil {
 			return
 		}
-		root := &testCA{key: rsaKey()}
+		root := &testCA{key: testpki.SharedRSAKey()}
 		tmpl := caTemplate("certbench CA")
-		root.cert = create(b, tmpl, tmpl, root.key.Public(), root.key)
+		root.cert = testpki.Sign(b, tmpl, tmpl, root.key.Public(), root.key)
 		for i := range benchFiles {
 			var nb, na time.Time
 			switch i % 4 {

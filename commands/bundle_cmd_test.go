@@ -15,6 +15,7 @@ import (
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/diapason-cert/diapason-cert/certio"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 const p12Password = "s3cret-Pass"
@@ -404,7 +405,7 @@ func TestBundleBuildFetch(t *testing.T) {
 	tmpl := bundleLeaf("gap.chu-exemple.fr", 20, x509.ExtKeyUsageServerAuth)
 	tmpl.DNSNames = []string{"gap.chu-exemple.fr"}
 	tmpl.IssuingCertificateURL = []string{srv.URL + "/issuing.cer"}
-	leaf := bundleSign(t, tmpl, p.inter, p.serverKey.Public(), p.interKey)
+	leaf := testpki.Sign(t, tmpl, p.inter, p.serverKey.Public(), p.interKey)
 	dir := bundleDir(t, p)
 	put(t, dir, "aia.pem", certsPEM(leaf))
 	r := runCLI(t, runOpts{}, "bundle", "build", "--cert", "aia.pem", "--out", "no-fetch.pem")

@@ -2,10 +2,6 @@ package commands
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -13,30 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // The bundle tests' PKI: made with crypto/x509 here, and packaged into PKCS#12
 // files by the openssl binary, so that intake reads what other tools write.
-
-var bundleRSAKeys sync.Map
-
-// bundleRSAKey is one RSA 2048 key per name for the whole test binary.
-func bundleRSAKey(t testing.TB, name string) *rsa.PrivateKey {
-	t.Helper()
-	if k, ok := bundleRSAKeys.Load(name); ok {
-		return k.(*rsa.PrivateKey)
-	}
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := bundleRSAKeys.LoadOrStore(name, k)
-	return got.(*rsa.PrivateKey)
-}
 
 // bundlePKI is a root, an intermediate and two GAP certificates with their keys.
 type bundlePKI struct {
@@ -47,25 +27,16 @@ type bundlePKI struct {
 
 func newBundlePKI(t testing.TB) *bundlePKI {
 	t.Helper()
-	p := &bundlePKI{rootKey: bundleECKey(t), interKey: bundleECKey(t),
-		clientKey: bundleRSAKey(t, "client"), serverKey: bundleRSAKey(t, "server"), otherKey: bundleRSAKey(t, "other")}
-	p.root = bundleSign(t, bundleCA("Lab Root CA", 1), nil, p.rootKey.Public(), p.rootKey)
-	p.inter = bundleSign(t, bundleCA("Lab Issuing CA", 2), p.root, p.interKey.Public(), p.rootKey)
+	p := &bundlePKI{rootKey: testpki.ECKey(t), interKey: testpki.ECKey(t),
+		clientKey: testpki.RSAKey(t, "client"), serverKey: testpki.RSAKey(t, "server"), otherKey: testpki.RSAKey(t, "other")}
+	p.root = testpki.Sign(t, bundleCA("Lab Root CA", 1), nil, p.rootKey.Public(), p.rootKey)
+	p.inter = testpki.Sign(t, bundleCA("Lab Issuing CA", 2), p.root, p.interKey.Public(), p.rootKey)
 	client := bundleLeaf(diapason.ClientDiapasonPSP, 10, x509.ExtKeyUsageClientAuth)
-	p.client = bundleSign(t, client, p.inter, p.clientKey.Public(), p.interKey)
+	p.client = testpki.Sign(t, client, p.inter, p.clientKey.Public(), p.interKey)
 	server := bundleLeaf("gap.chu-exemple.fr", 11, x509.ExtKeyUsageServerAuth)
 	server.DNSNames = []string{"gap.chu-exemple.fr"}
-	p.server = bundleSign(t, server, p.inter, p.serverKey.Public(), p.interKey)
+	p.server = testpki.Sign(t, server, p.inter, p.serverKey.Public(), p.interKey)
 	return p
-}
-
-func bundleECKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func bundleCA(cn string, serial int64) *x509.Certificate {
@@ -92,22 +63,6 @@ func bundleLeaf(cn string, serial int64, eku x509.ExtKeyUsage) *x509.Certificate
 		IssuingCertificateURL: []string{"http://127.0.0.1:1/lab-issuing-ca.cer"},
 		Policies:              []x509.OID{diapason.LabPolicyOID},
 	}
-}
-
-func bundleSign(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
-	t.Helper()
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func certsPEM(certs ...*x509.Certificate) []byte {

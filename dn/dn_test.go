@@ -3,27 +3,12 @@ package dn
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-func loadRef(t *testing.T, name string) *x509.Certificate {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "reference", "igc-sante", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	c, err := x509.ParseCertificate(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
+)
 
 // The real IGC-Santé names parse with their two OUs apart and their string
 // types, and re-encode byte for byte.
@@ -35,7 +20,7 @@ func TestRealIGCSanteNames(t *testing.T) {
 		{"ACR-EL.cer", "C=FR, O=ASIP-SANTE, OU=0002 187512751, OU=IGC-SANTE, CN=AC RACINE IGC-SANTE ELEMENTAIRE"},
 		{"samples/TEST-ORG-SIGN-2021.pem", "C=FR, ST=Côte-d'Or (21), O=MINISTERE DE TEST7708, OU=300000000077081, CN=testsign.test.asipsante.fr"},
 	} {
-		c := loadRef(t, tc.file)
+		c := testpki.Reference(t, tc.file)
 		n, err := Parse(c.RawSubject)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.file, err)
