@@ -11,6 +11,7 @@ import (
 
 	"github.com/diapason-cert/diapason-cert/check"
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 	"github.com/diapason-cert/diapason-cert/tls12"
 )
 
@@ -25,7 +26,7 @@ func findingSlugs(fs []check.Finding) []string {
 // TestJudgeRealTESTCertificate judges the real IGC-Santé TEST certificate of
 // the reference files as a terminal judges a GAP server sending it alone.
 func TestJudgeRealTESTCertificate(t *testing.T) {
-	leaf := loadCerts(t, "../certio/testdata/igc-sante/TEST-ORG-SIGN-2021.pem")[0]
+	leaf := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	at := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC) // inside its validity
 
 	p := &PeerPolicy{Profile: diapason.TPEServer, Name: leaf.Subject.CommonName, Trust: Trust{IGCSante: true}}
