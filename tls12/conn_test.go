@@ -303,3 +303,65 @@ func TestPeerNotTLS(t *testing.T) {
 		})
 	}
 }
+
+// refusingConn is a server's connection that, once the server has sent its
+// flight, answers the client's next bytes with a certificate_revoked alert
+// and a reset, as a server that checks the client's Certificate on arrival
+// and aborts with SO_LINGER 0 does.
+type refusingConn struct {
+	*net.TCPConn
+	wrote bool
+	reset chan struct{}
+}
+
+func (c *refusingConn) Write(b []byte) (int, error) {
+	c.wrote = true
+	return c.TCPConn.Write(b)
+}
+
+func (c *refusingConn) Read(b []byte) (int, error) {
+	n, err := c.TCPConn.Read(b)
+	if c.wrote && n > 0 {
+		c.TCPConn.Write([]byte{byte(recordAlert), 3, 3, 0, 2, byte(LevelFatal), byte(AlertCertificateRevoked)})
+		c.TCPConn.SetLinger(0)
+		c.TCPConn.Close()
+		close(c.reset)
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+// gatedConn holds its nth write until gate is closed.
+type gatedConn struct {
+	net.Conn
+	n, writes int
+	gate      <-chan struct{}
+}
+
+func (c *gatedConn) Write(b []byte) (int, error) {
+	if c.writes++; c.writes == c.n {
+		<-c.gate
+	}
+	return c.Conn.Write(b)
+}
+
+// TestRefusalSurvivesReset checks that a refusal of our certificate, sent
+// while we were still signing and followed by a reset, reaches us as the
+// server's alert and not as a broken pipe: the client sends its Certificate
+// before it signs the CertificateVerify, so a server can refuse it before
+// the client's flight is complete.
+func TestRefusalSurvivesReset(t *testing.T) {
+	t.Parallel()
+	ccfg, scfg := mutualConfigs(t)
+	a, b := tcpPair(t)
+	reset := make(chan struct{})
+	// The client writes its ClientHello, then Certificate and
+	// ClientKeyExchange, then the rest: the rest waits for the reset.
+	cc := Client(&gatedConn{Conn: a, n: 3, gate: reset}, ccfg)
+	sc := Server(&refusingConn{TCPConn: b.(*net.TCPConn), reset: reset}, scfg)
+	cerr, _ := handshakeBoth(t, cc, sc)
+	var ae *AlertError
+	if !errors.As(cerr, &ae) || ae.Sent || ae.Description != AlertCertificateRevoked {
+		t.Fatalf("client: %v, want the server's certificate_revoked", cerr)
+	}
+}
