@@ -81,6 +81,8 @@ func (r *run) simulateServerFlags(sub string) []cli.Flag {
 		&cli.StringFlag{Name: "cipher", Usage: "accept these suites instead of the Diapason ones (0xC028, 0xC027), as for handshake --cipher"},
 		&cli.DurationFlag{Name: "timeout", Value: handshake.DefaultTimeout, Usage: "give up on a handshake (a slow or silent client) after `DURATION`"},
 		&cli.IntFlag{Name: "max-connections", Value: simulate.DefaultMaxConns, Usage: "serve at most `N` connections at once; more wait in the listen queue"},
+		&cli.DurationFlag{Name: "idle-timeout", Value: simulate.DefaultIdleTimeout, Usage: "after a handshake, wait `DURATION` for the HTTP request before closing"},
+		&cli.DurationFlag{Name: "grace", Value: simulate.DefaultGrace, Usage: "on Ctrl-C or SIGTERM, let handshakes under way finish for `DURATION`"},
 	}, secretFlags(false)...)
 }
 
@@ -155,6 +157,14 @@ func (r *run) simulateSetup(c *cli.Context, link diapason.LinkID, fault simulate
 	}
 	if c.Int("max-connections") < 1 {
 		return nil, usageErr("", "--max-connections must be at least 1")
+	}
+	for _, d := range []struct {
+		flag string
+		like time.Duration
+	}{{"idle-timeout", simulate.DefaultIdleTimeout}, {"grace", simulate.DefaultGrace}} {
+		if c.Duration(d.flag) <= 0 {
+			return nil, usageErr("", "--%s must be positive, like %s", d.flag, d.like)
+		}
 	}
 	mode, err := handshake.ParseRevocationMode(c.String("revocation"))
 	if err != nil {
@@ -238,7 +248,8 @@ func (r *run) simulateSetup(c *cli.Context, link diapason.LinkID, fault simulate
 		Now: r.env.Now, Clock: time.Now, Timeout: timeout, NoTrace: true,
 		NoClientCertRequest: fault == simulate.FaultNoClientCertRequest, MaxHandshakeMessage: simulate.MaxHandshakeMessage,
 	}
-	s.srv = &simulate.Server{TLS: hs, Fault: fault, Name: fmt.Sprintf("%s (simulate %s)", name, s.sub), MaxConns: c.Int("max-connections")}
+	s.srv = &simulate.Server{TLS: hs, Fault: fault, Name: fmt.Sprintf("%s (simulate %s)", name, s.sub), MaxConns: c.Int("max-connections"),
+		IdleTimeout: c.Duration("idle-timeout"), Grace: c.Duration("grace")}
 	s.started = simStarted{Event: "listening", Link: string(link), Server: name,
 		Presents: nameOf(cred.Chain[0]), Trusts: []string{}, Revocation: string(mode), Fault: string(fault), FaultDoes: fault.Info().Does}
 	for _, ca := range names {

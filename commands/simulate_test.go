@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -382,6 +383,8 @@ func TestSimulateFaultCommand(t *testing.T) {
 		{[]string{"gap", "--listen", "127.0.0.1:0", "--cert", at("gap-server.pem"), "--key", at("gap-server.key")}, "--client-ca is required"},
 		{[]string{"gap", "--listen", "127.0.0.1:0", "--cert", at("gap-server.pem"), "--key", at("psp-server.key"), "--client-ca", at("ingetrust.pem")}, "key"},
 		{[]string{"gap", "--listen", "127.0.0.1:0", "--lab", dir, "--ocsp", "ldap://x"}, "--ocsp"},
+		{[]string{"gap", "--listen", "127.0.0.1:0", "--lab", dir, "--idle-timeout", "0s"}, "--idle-timeout must be positive, like 10s"},
+		{[]string{"psp", "--listen", "127.0.0.1:0", "--lab", dir, "--grace", "-1s"}, "--grace must be positive, like 2s"},
 		{[]string{"tpe", "--lab", dir}, "HOST:PORT"},
 		{[]string{"tpe", "127.0.0.1:1", "--lab", dir, "--count", "0"}, "--count"},
 		{[]string{"tpe", "127.0.0.1:1", "--fqdn", "gap.lab.test"}, "terminal certificate is required"},
@@ -395,6 +398,33 @@ func TestSimulateFaultCommand(t *testing.T) {
 	if busy.code != 1 || !strings.Contains(busy.stderr, "cannot listen") {
 		t.Errorf("busy port: %s", busy)
 	}
+}
+
+// TestSimulateIdleTimeout checks that --idle-timeout is what closes a
+// client that completes its handshake and never sends a request.
+func TestSimulateIdleTimeout(t *testing.T) {
+	t.Parallel()
+	dir := labDir(t)
+	lk := links(t, dir)[1]
+	l := startSimulate(t, "gap", "--listen", "127.0.0.1:0", "--lab", dir, "--idle-timeout", "200ms")
+	pair, err := tls.LoadX509KeyPair(lk.cert, lk.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(read(t, lk.root))
+	conn, err := tls.Dial("tcp", l.addr, &tls.Config{ServerName: lk.name, RootCAs: roots, Certificates: []tls.Certificate{pair},
+		MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Far below the 10 s default: only --idle-timeout can close it in time.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("read %d bytes, %v; want the server to close the idle connection", n, err)
+	}
+	l.waitLog(t, "OK 0xC027")
 }
 
 // TestSimulateTPECommand loads a simulated GAP server with a fleet.
