@@ -1,20 +1,18 @@
 package dn
 
 import (
-	"crypto/x509"
-	"encoding/pem"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // The fast path and encoding/asn1 agree on every input: the same name, or the fast
 // path steps aside and encoding/asn1 gives its answer.
 func FuzzParseSimple(f *testing.F) {
 	for _, name := range []string{"ACR-EL.cer", "ACI-EL-ORG-TEST.cer", "samples/TEST-ORG-SIGN-2021.pem"} {
-		c := reference(f, name)
+		c := testpki.Reference(f, name)
 		f.Add(c.RawSubject)
 		f.Add(c.RawIssuer)
 	}
@@ -44,7 +42,7 @@ func FuzzParseSimple(f *testing.F) {
 // Real names take the fast path.
 func TestParseSimpleTakesRealNames(t *testing.T) {
 	for _, name := range []string{"ACR-EL.cer", "ACI-EL-ORG.cer", "ACR-EL-TEST.cer", "ACI-EL-ORG-TEST.cer", "samples/TEST-ORG-SIGN-2021.pem"} {
-		c := reference(t, name)
+		c := testpki.Reference(t, name)
 		for _, raw := range [][]byte{c.RawSubject, c.RawIssuer} {
 			if _, ok := parseSimple(raw); !ok {
 				t.Errorf("%s: %x left to encoding/asn1", name, raw)
@@ -53,24 +51,8 @@ func TestParseSimpleTakesRealNames(t *testing.T) {
 	}
 }
 
-func reference(t testing.TB, name string) *x509.Certificate {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "reference", "igc-sante", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	c, err := x509.ParseCertificate(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func BenchmarkParse(b *testing.B) {
-	c := reference(b, "ACI-EL-ORG.cer")
+	c := testpki.Reference(b, "ACI-EL-ORG.cer")
 	b.Run("simple", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

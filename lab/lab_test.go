@@ -4,8 +4,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
-	"encoding/pem"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/diapason-cert/diapason-cert/diapason"
 	"github.com/diapason-cert/diapason-cert/dn"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 func TestEveryCertificateIsMarkedLab(t *testing.T) {
@@ -29,22 +28,6 @@ func TestEveryCertificateIsMarkedLab(t *testing.T) {
 			t.Errorf("%s: no LAB marker in the DN %s", name, n)
 		}
 	}
-}
-
-func loadReference(t *testing.T, name string) *x509.Certificate {
-	t.Helper()
-	data, err := os.ReadFile("../testdata/reference/igc-sante/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	c, err := x509.ParseCertificate(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // shape is a name's RDN structure: per RDN, its attribute types and string types.
@@ -73,7 +56,7 @@ func TestIGCNamesHaveTheRealShape(t *testing.T) {
 		real string
 		ca   CAName
 	}{{"ACI-EL-ORG-TEST.cer", CAIGCOrg}, {"ACR-EL-TEST.cer", CAIGCRoot}} {
-		real, ours := loadReference(t, tc.real), l.CA(tc.ca).Cert
+		real, ours := testpki.Reference(t, tc.real), l.CA(tc.ca).Cert
 		if got, want := shape(t, ours.RawSubject), shape(t, real.RawSubject); !slices.Equal(got, want) {
 			t.Errorf("%s subject shape %v, real %s %v", tc.ca, got, tc.real, want)
 		}
@@ -85,7 +68,7 @@ func TestIGCNamesHaveTheRealShape(t *testing.T) {
 		}
 	}
 	// End-entity certificates have the shape of the real TEST sample.
-	sample := loadReference(t, "samples/TEST-ORG-SIGN-2021.pem")
+	sample := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	for _, r := range []Role{RoleGAPClient, RoleGAPServer} {
 		c := l.Credential(r).Cert
 		if got, want := shape(t, c.RawSubject), shape(t, sample.RawSubject); !slices.Equal(got, want) {
@@ -97,7 +80,7 @@ func TestIGCNamesHaveTheRealShape(t *testing.T) {
 // The IGC-Santé-like certificates carry the extensions of the real sample.
 func TestIGCExtensionsLikeTheRealSample(t *testing.T) {
 	l := readOnlyLab(t)
-	sample := loadReference(t, "samples/TEST-ORG-SIGN-2021.pem")
+	sample := testpki.Reference(t, "samples/TEST-ORG-SIGN-2021.pem")
 	oids := func(c *x509.Certificate) []string {
 		var out []string
 		for _, e := range c.Extensions {
