@@ -365,3 +365,21 @@ func TestRefusalSurvivesReset(t *testing.T) {
 		t.Fatalf("client: %v, want the server's certificate_revoked", cerr)
 	}
 }
+
+// TestClientKeyShareForServerChoice checks that the client, which makes its
+// key share for its first group before the server answers, makes another
+// when the server picks a later one.
+func TestClientKeyShareForServerChoice(t *testing.T) {
+	t.Parallel()
+	ccfg, scfg := mutualConfigs(t)
+	ccfg.Groups = []Group{X25519, P384}
+	scfg.Groups = []Group{P384}
+	a, b := tcpPair(t)
+	cc, sc := Client(a, ccfg), Server(b, scfg)
+	if cerr, serr := handshakeBoth(t, cc, sc); cerr != nil || serr != nil {
+		t.Fatalf("client: %v\nserver: %v", cerr, serr)
+	}
+	if g := cc.ConnectionState().Group; g != P384 {
+		t.Errorf("group %s, want P-384", g)
+	}
+}
