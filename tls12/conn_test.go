@@ -383,3 +383,52 @@ func TestClientKeyShareForServerChoice(t *testing.T) {
 		t.Errorf("group %s, want P-384", g)
 	}
 }
+
+// writeLog records what is written through it, one entry per Write.
+type writeLog struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (w *writeLog) Write(b []byte) (int, error) {
+	w.writes = append(w.writes, slices.Clone(b))
+	return w.Conn.Write(b)
+}
+
+// TestClientFlightBeforeSignature checks that the client writes its
+// Certificate and ClientKeyExchange before it signs the CertificateVerify,
+// so that the server checks the chain while the client signs.
+func TestClientFlightBeforeSignature(t *testing.T) {
+	t.Parallel()
+	ccfg, scfg := mutualConfigs(t)
+	a, b := tcpPair(t)
+	w := &writeLog{Conn: a}
+	if cerr, serr := handshakeBoth(t, Client(w, ccfg), Server(b, scfg)); cerr != nil || serr != nil {
+		t.Fatalf("client: %v\nserver: %v", cerr, serr)
+	}
+	// Handshake message types in the plaintext handshake records of a
+	// write, up to its ChangeCipherSpec.
+	types := func(data []byte) (got []handshakeType) {
+		for len(data) >= recordHeaderLen && recordType(data[0]) != recordChangeCipherSpec {
+			n := int(data[3])<<8 | int(data[4])
+			body := data[recordHeaderLen : recordHeaderLen+n]
+			if recordType(data[0]) == recordHandshake {
+				for len(body) >= 4 {
+					got = append(got, handshakeType(body[0]))
+					body = body[4+(int(body[1])<<16|int(body[2])<<8|int(body[3])):]
+				}
+			}
+			data = data[recordHeaderLen+n:]
+		}
+		return got
+	}
+	if len(w.writes) < 3 {
+		t.Fatalf("%d writes in the handshake, want ClientHello, Certificate+ClientKeyExchange, then the rest", len(w.writes))
+	}
+	if got, want := types(w.writes[1]), []handshakeType{typeCertificate, typeClientKeyExchange}; !slices.Equal(got, want) {
+		t.Errorf("second write carries %v, want %v", got, want)
+	}
+	if got := types(w.writes[2]); len(got) == 0 || got[0] != typeCertificateVerify {
+		t.Errorf("third write carries %v, want CertificateVerify first", got)
+	}
+}
