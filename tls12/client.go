@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"time"
 )
@@ -297,7 +298,8 @@ const peerReasonWait = 200 * time.Millisecond
 // flight fail with a broken pipe; its alert says why.
 func (hs *handshake) peerReason(err error) error {
 	var pe *protocolError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) || errors.Is(err, os.ErrDeadlineExceeded) {
+		// Our own error, or the handshake's time is up.
 		return err
 	}
 	c := hs.c
