@@ -12,6 +12,7 @@ import (
 
 	"github.com/diapason-cert/diapason-cert/check"
 	"github.com/diapason-cert/diapason-cert/diapason"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 	"github.com/diapason-cert/diapason-cert/lab"
 )
 
@@ -86,15 +87,7 @@ func TestLabDefects(t *testing.T) {
 			Policies: []x509.OID{diapason.LabPolicyOID},
 		}
 		mutate(tmpl)
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, org.Cert, gapServer.Key.Public(), org.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+		return testpki.Sign(t, tmpl, org.Cert, gapServer.Key.Public(), org.Key)
 	}
 	for _, tc := range []struct {
 		name   string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/check"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 var crlNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -33,11 +34,7 @@ func newCRLCA(t testing.TB, cn string) crlCA {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
 		NotBefore: crlNow.AddDate(-1, 0, 0), NotAfter: crlNow.AddDate(5, 0, 0),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
+	cert := testpki.Sign(t, tmpl, tmpl, key.Public(), key)
 	return crlCA{cert, key}
 }
 
@@ -46,12 +43,7 @@ func (ca crlCA) leaf(t testing.TB, serial int64) *x509.Certificate {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "LAB TPE 0001"},
 		NotBefore: crlNow.AddDate(0, -1, 0), NotAfter: crlNow.AddDate(1, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert
+	return testpki.Sign(t, tmpl, ca.cert, key.Public(), ca.key)
 }
 
 func (ca crlCA) crl(t testing.TB, number int64, this, next time.Time, revoked ...int64) *x509.RevocationList {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/diapason-cert/diapason-cert/check"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // responder makes a certificate signed by ca for an OCSP responder, with or without
@@ -29,11 +30,7 @@ func (ca crlCA) responder(t *testing.T, ocspSigning bool) (*x509.Certificate, cr
 	if ocspSigning {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
+	cert := testpki.Sign(t, tmpl, ca.cert, key.Public(), ca.key)
 	return cert, key
 }
 
@@ -42,12 +39,7 @@ func (ca crlCA) ocspLeaf(t *testing.T, serial int64) *x509.Certificate {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "gap.exemple.fr"},
 		NotBefore: crlNow.AddDate(0, -1, 0), NotAfter: crlNow.AddDate(1, 0, 0), OCSPServer: []string{"http://ocsp.exemple.fr"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert
+	return testpki.Sign(t, tmpl, ca.cert, key.Public(), ca.key)
 }
 
 // Answers are judged by their signer and freshness, which x/crypto/ocsp leaves to us.

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 	"github.com/diapason-cert/diapason-cert/lab"
 )
 
@@ -26,11 +26,7 @@ func TestCheckPrometheus(t *testing.T) {
 	key, _ := lab.CachedKey("check-prom", 2048)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "a \"quoted\" back\\slash\nnew line", Organization: []string{"Hôpital"}},
 		NotBefore: fixedNow.AddDate(0, -1, 0), NotAfter: fixedNow.AddDate(1, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	odd, _ := x509.ParseCertificate(der)
+	odd := testpki.Sign(t, tmpl, tmpl, key.Public(), key)
 	writeTestFile(t, filepath.Join(dir, "certs", "odd", "odd.pem"), certPEM(odd))
 	t.Chdir(dir)
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/diapason-cert/diapason-cert/dn"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 )
 
 // testNow is the clock of every lab in these tests.
@@ -116,13 +117,5 @@ func foreignCert(t *testing.T, l *Lab) *x509.Certificate {
 	tmpl := &x509.Certificate{SerialNumber: ca.Cert.SerialNumber, Subject: pkix.Name{CommonName: "impostor"},
 		NotBefore: testNow, NotAfter: testNow.AddDate(1, 0, 0)}
 	parent := &x509.Certificate{RawSubject: ca.Cert.RawSubject, PublicKey: key.Public()}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testpki.Sign(t, tmpl, parent, key.Public(), key)
 }

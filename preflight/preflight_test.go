@@ -25,6 +25,7 @@ import (
 	"github.com/diapason-cert/diapason-cert/check"
 	"github.com/diapason-cert/diapason-cert/diapason"
 	"github.com/diapason-cert/diapason-cert/handshake"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 	"github.com/diapason-cert/diapason-cert/lab"
 	"github.com/diapason-cert/diapason-cert/preflight"
 	"github.com/diapason-cert/diapason-cert/tls12"
@@ -203,11 +204,7 @@ func TestEachDefectFailsItsStep(t *testing.T) {
 				tmpl := *client.Cert
 				tmpl.Subject, tmpl.RawSubject = pkix.Name{Country: []string{"FR"}, Organization: []string{"LAB CENTRE HOSPITALIER EXEMPLE"}, CommonName: "Client_Diapason_GAP"}, nil
 				tmpl.SerialNumber = big.NewInt(0x5eed)
-				der, err := x509.CreateCertificate(rand.Reader, &tmpl, org.Cert, client.Key.Public(), org.Key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cert, _ := x509.ParseCertificate(der)
+				cert := testpki.Sign(t, &tmpl, org.Cert, client.Key.Public(), org.Key)
 				in.values["client.cert"] = []string{in.write(t, "wrong-cn.pem", certsPEM(cert))}
 			}},
 		{name: "expired certificate", step: preflight.StepClientExpiry, status: preflight.Fail, slug: "expired", reason: "expired on 2025-11-27",

@@ -18,6 +18,7 @@ import (
 	"github.com/diapason-cert/diapason-cert/certio"
 	"github.com/diapason-cert/diapason-cert/diapason"
 	"github.com/diapason-cert/diapason-cert/dn"
+	"github.com/diapason-cert/diapason-cert/internal/testpki"
 	"github.com/diapason-cert/diapason-cert/lab"
 )
 
@@ -197,7 +198,7 @@ func (p *PKI) ca(t testing.TB, subject dn.Name, parent *x509.Certificate, parent
 	if parent == nil {
 		parent, parentKey = tmpl, key
 	}
-	return key, create(t, tmpl, parent, key.Public(), parentKey)
+	return key, testpki.Sign(t, tmpl, parent, key.Public(), parentKey)
 }
 
 // leaf issues an end-entity certificate from LabNow for days days (3
@@ -227,21 +228,8 @@ func (p *PKI) leafWith(t testing.TB, name string, key crypto.Signer, subject dn.
 		NotBefore: LabNow, NotAfter: end,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{eku},
 	}
-	cert := create(t, tmpl, ca, key.Public(), caKey)
+	cert := testpki.Sign(t, tmpl, ca, key.Public(), caKey)
 	return Cred{Cert: p.write(t, name+".pem", pemCerts(cert)), Key: p.writeKey(t, name+".key", key)}
-}
-
-func create(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
-	t.Helper()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
 }
 
 func (p *PKI) write(t testing.TB, name string, data []byte) string {
